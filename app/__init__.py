@@ -1,0 +1,85 @@
+"""Tailtown application factory."""
+from pathlib import Path
+
+from flask import Flask
+
+from config import Config, config_from_env
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Build the app: logging, extensions, request hooks, blueprints, errors, CLI."""
+    config = config or config_from_env()
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    app.config.from_object(config)
+    Path(app.instance_path).mkdir(exist_ok=True)
+    register_logging(app)
+    register_request_hooks(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errors(app)
+    register_cli(app)
+    return app
+
+
+def register_logging(app: Flask) -> None:
+    """Loguru for everything: JSON lines in production, human lines otherwise."""
+    from app.logging import configure_logging
+
+    configure_logging(json=app.config["LOG_JSON"], level=app.config["LOG_LEVEL"])
+
+
+def register_request_hooks(app: Flask) -> None:
+    """Request ids, access log and security headers wrap every request (registered first)."""
+    from app.requests import register_request_hooks as register
+
+    register(app)
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the unbound extensions to this app."""
+    from app import models  # noqa: F401  (register every model on the metadata)
+    from app.extensions import cache, csrf, db, limiter, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    cache.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    # The tenant gate and sign-in run after the limiter's own hook (which resolves the tenant itself).
+    from app.auth import register_auth
+    from app.tenancy import register_tenancy
+
+    register_tenancy(app)
+    register_auth(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Health probes, the versioned API and the HTMX web pages."""
+    from app.api import register_api
+    from app.health import bp as health_bp
+    from app.web import register_web
+
+    app.register_blueprint(health_bp)
+    register_api(app)
+    register_web(app)
+
+
+def register_errors(app: Flask) -> None:
+    """Error handlers last, so they replace flask-smorest's JSON-for-everything handler."""
+    from app.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def register_cli(app: Flask) -> None:
+    """Operator commands under `flask --app wsgi ...`."""
+    from app.cli import register_commands
+
+    register_commands(app)

@@ -1,0 +1,35 @@
+"""The audit trail (admins)."""
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from app.auth import requires
+from app.models import Role
+from app.schemas.audit import AuditEventSchema, AuditQuerySchema
+from app.schemas.common import ErrorSchema
+from app.services import audit as service
+
+blp = Blueprint("audit_events", __name__, url_prefix="/api/v1/audit-events", description="Who did what (admins only).")
+
+
+@blp.route("")
+class AuditEvents(MethodView):
+    @blp.arguments(AuditQuerySchema, location="query")
+    @blp.response(200, AuditEventSchema(many=True))
+    @blp.paginate()
+    @requires(Role.ADMIN)
+    def get(self, filters, pagination_parameters):
+        """Newest first; filter by action, resource, actor and time."""
+        items, total = service.list_events(page=pagination_parameters.page,
+                                           page_size=pagination_parameters.page_size, **filters)
+        pagination_parameters.item_count = total
+        return items
+
+
+@blp.route("/<uuid:event_id>")
+class AuditEventById(MethodView):
+    @blp.response(200, AuditEventSchema)
+    @blp.alt_response(404, schema=ErrorSchema)
+    @requires(Role.ADMIN)
+    def get(self, event_id):
+        """One event."""
+        return service.get_event(event_id=event_id)

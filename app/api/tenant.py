@@ -1,0 +1,43 @@
+"""The current tenant's settings and the authenticated principal."""
+from flask import g
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from app.auth import requires
+from app.models import Role
+from app.schemas.accounts import PrincipalSchema
+from app.schemas.common import ErrorSchema
+from app.schemas.tenants import TenantSettingsSchema, TenantSettingsUpdateSchema
+from app.services import tenants as service
+from app.tenancy import current_tenant
+
+blp = Blueprint("tenant", __name__, url_prefix="/api/v1", description="Your resort's settings and identity.")
+
+
+@blp.route("/tenant")
+class TenantSettings(MethodView):
+    @blp.etag
+    @blp.response(200, TenantSettingsSchema)
+    def get(self):
+        """The resort's business settings."""
+        return service.get_tenant(subdomain=current_tenant().subdomain)
+
+    @blp.etag
+    @blp.arguments(TenantSettingsUpdateSchema, example={"tax_rate": "0.0825", "timezone": "America/Denver"})
+    @blp.response(200, TenantSettingsSchema)
+    @blp.alt_response(403, schema=ErrorSchema)
+    @requires(Role.ADMIN)
+    def patch(self, data):
+        """Change settings (admins); send the ETag you read as `If-Match`."""
+        tenant = service.get_tenant(subdomain=current_tenant().subdomain)
+        blp.check_etag(tenant, TenantSettingsSchema)
+        return service.update_settings(tenant_id=tenant.id, **data)
+
+
+@blp.route("/me")
+class Me(MethodView):
+    @blp.response(200, PrincipalSchema)
+    def get(self):
+        """The authenticated API key (or user) and its role."""
+        p = g.principal
+        return {"kind": g.principal_kind, "id": p.id, "name": p.name, "role": p.role, "tenant": current_tenant().subdomain}

@@ -1,0 +1,50 @@
+"""Staff users (admins)."""
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from app.auth import requires
+from app.models import Role
+from app.schemas.accounts import UserCreateSchema, UserSchema, UserUpdateSchema
+from app.schemas.common import ErrorSchema
+from app.services import accounts as service
+
+blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="Staff accounts (admins only).")
+
+
+@blp.route("")
+class Users(MethodView):
+    @blp.response(200, UserSchema(many=True))
+    @requires(Role.ADMIN)
+    def get(self):
+        """List staff users."""
+        return service.list_users()
+
+    @blp.arguments(UserCreateSchema, example={"email": "sam@happypaws.example", "name": "Sam Rivera", "role": "STAFF"})
+    @blp.response(201, UserSchema)
+    @blp.alt_response(409, schema=ErrorSchema, description="Email already in use")
+    @requires(Role.ADMIN)
+    def post(self, data):
+        """Invite a user (they get an email to set a password)."""
+        return service.create_user(**data)
+
+
+@blp.route("/<uuid:user_id>")
+class UserById(MethodView):
+    @blp.etag
+    @blp.response(200, UserSchema)
+    @blp.alt_response(404, schema=ErrorSchema)
+    @requires(Role.ADMIN)
+    def get(self, user_id):
+        """One user."""
+        return service.get_user(user_id=user_id)
+
+    @blp.etag
+    @blp.arguments(UserUpdateSchema, example={"role": "MANAGER"})
+    @blp.response(200, UserSchema)
+    @blp.alt_response(404, schema=ErrorSchema)
+    @blp.alt_response(422, schema=ErrorSchema, description="E.g. removing the last admin")
+    @requires(Role.ADMIN)
+    def patch(self, data, user_id):
+        """Change role, name or active flag; send `If-Match`."""
+        blp.check_etag(service.get_user(user_id=user_id), UserSchema)
+        return service.update_user(user_id=user_id, **data)

@@ -1,0 +1,102 @@
+"""Who is calling: API keys for the API, session users for the web, and the one role check both use."""
+import hmac
+import uuid
+from collections.abc import Callable
+from functools import wraps
+
+from flask import Flask, current_app, g, request
+from flask_login import current_user
+
+from app.errors import PermissionDenied, Unauthorized
+from app.extensions import db, login_manager
+from app.models import Role, User
+from app.services.api_keys import authenticate_api_key
+from app.tenancy import current_tenant_or_none
+
+# API paths that need no tenant credential: the docs, and the operator API (own credential).
+PUBLIC_API_PREFIXES = ("/api/v1/openapi.json", "/api/v1/docs", "/api/v1/platform")
+
+
+def set_principal(principal, kind: str) -> None:
+    """Bind the authenticated user or key to the request (logs, audit, role checks)."""
+    g.principal = principal
+    g.principal_kind = kind
+    g.principal_role = Role(principal.role)
+    g.principal_id = f"{kind}:{principal.id}"
+
+
+def bearer_token() -> str | None:
+    """The token of an `Authorization: Bearer ...` header, if any."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def authenticate_api_request() -> None:
+    """Require a valid key of this request's tenant on tenant API paths."""
+    token = bearer_token()
+    if token is None:
+        raise Unauthorized("Send an API key as `Authorization: Bearer <key>`.")
+    key = authenticate_api_key(secret=token)
+    if key is None:
+        # Same answer for unknown, revoked, or another tenant's key: nothing is revealed.
+        raise Unauthorized("Invalid or revoked API key.")
+    set_principal(key, "api_key")
+
+
+def require_operator() -> None:
+    """Platform operator API: a separate credential from config, compared in constant time."""
+    expected = current_app.config.get("PLATFORM_OPERATOR_TOKEN")
+    token = bearer_token()
+    if not expected or not token or not hmac.compare_digest(token.encode(), expected.encode()):
+        raise Unauthorized("Operator credential required.")
+    g.operator = True
+    g.principal_id = "operator"
+
+
+def requires(role: Role) -> Callable:
+    """Refuse the call unless the principal's role is at least role (API and web alike)."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            principal_role = g.get("principal_role")
+            if principal_role is None:
+                raise Unauthorized("Sign in required.")
+            if not principal_role.allows(role):
+                raise PermissionDenied(f"This needs the {role.value} role.")
+            return view(*args, **kwargs)
+
+        wrapper.required_role = role
+        return wrapper
+
+    return decorator
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    """Session user of the current tenant only: a cookie from another tenant's host loads nothing."""
+    from flask import session
+
+    tenant = current_tenant_or_none()
+    if tenant is None or session.get("tenant_id") != str(tenant.id):
+        return None
+    try:
+        uid = uuid.UUID(user_id)
+    except ValueError:
+        return None
+    user = db.session.execute(db.select(User).where(User.id == uid)).scalar_one_or_none()
+    return user if user is not None and user.active else None
+
+
+def load_web_user() -> None:
+    """Bind the signed-in user (if any) as the principal for a web request."""
+    if current_user.is_authenticated:
+        set_principal(current_user._get_current_object(), "user")
+
+
+def register_auth(app: Flask) -> None:
+    """Flask-Login for the web; its unauthorised handler sends people to the sign-in page."""
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in."
+    login_manager.session_protection = "basic"

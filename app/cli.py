@@ -1,0 +1,129 @@
+"""Operator commands for `flask --app wsgi ...`."""
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from app.errors import DomainError
+from app.models import Plan, Role, TenantStatus
+from app.services import accounts, api_keys, tenants
+from app.tenancy import tenant_context
+
+tenants_cli = AppGroup("tenants", help="Create, list, pause, resume and re-plan tenants.")
+users_cli = AppGroup("users", help="Manage a tenant's staff accounts.")
+keys_cli = AppGroup("api-keys", help="Create and revoke a tenant's API keys.")
+
+
+def _fail(exc: DomainError) -> None:
+    details = "; ".join(f"{f}: {', '.join(m) if isinstance(m, list) else m}" for f, m in (exc.errors or {}).items())
+    raise click.ClickException(f"{exc.message} {details}".strip())
+
+
+def _tenant(subdomain: str):
+    try:
+        return tenants.get_tenant(subdomain=subdomain)
+    except DomainError as exc:
+        _fail(exc)
+
+
+@tenants_cli.command("create")
+@click.argument("subdomain")
+@click.option("--name", required=True)
+@click.option("--plan", type=click.Choice([p.value for p in Plan], case_sensitive=False), default="FREE")
+@click.option("--timezone", default="UTC")
+@click.option("--currency", default="USD")
+@click.option("--tax-rate", default="0")
+def create_tenant(subdomain, name, plan, timezone, currency, tax_rate):
+    """Create a tenant."""
+    try:
+        tenant = tenants.create_tenant(subdomain=subdomain, name=name, plan=Plan(plan.upper()), timezone=timezone,
+                                       currency=currency, tax_rate=tax_rate)
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"created {tenant.subdomain} ({tenant.plan.value}) {tenant.id}")
+
+
+@tenants_cli.command("list")
+def list_tenants():
+    """List every tenant."""
+    for t in tenants.list_tenants():
+        click.echo(f"{t.subdomain:<24} {t.status.value:<10} {t.plan.value:<11} {t.timezone:<20} {t.name}")
+
+
+def _change(subdomain: str, **change) -> None:
+    try:
+        tenant = tenants.change_tenant(subdomain=subdomain, **change)
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"{tenant.subdomain}: {tenant.status.value} {tenant.plan.value}")
+
+
+@tenants_cli.command("pause")
+@click.argument("subdomain")
+def pause(subdomain):
+    """Pause a tenant: its staff and API clients are refused at once."""
+    _change(subdomain, status=TenantStatus.PAUSED)
+
+
+@tenants_cli.command("resume")
+@click.argument("subdomain")
+def resume(subdomain):
+    """Resume a paused tenant."""
+    _change(subdomain, status=TenantStatus.ACTIVE)
+
+
+@tenants_cli.command("set-plan")
+@click.argument("subdomain")
+@click.argument("plan", type=click.Choice([p.value for p in Plan], case_sensitive=False))
+def set_plan(subdomain, plan):
+    """Change a tenant's plan (and with it, its API rate limit)."""
+    _change(subdomain, plan=Plan(plan.upper()))
+
+
+@users_cli.command("create")
+@click.option("--tenant", "subdomain", required=True)
+@click.option("--email", required=True)
+@click.option("--name", default=None, help="Defaults to the part of the email before @.")
+@click.option("--role", type=click.Choice([r.value for r in Role], case_sensitive=False), default="STAFF")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def create_user(subdomain, email, name, role, password):
+    """Create a staff user (prompts for the password when not given)."""
+    with tenant_context(_tenant(subdomain)):
+        try:
+            user = accounts.create_user(email=email, name=name or email.split("@")[0], role=Role(role.upper()),
+                                        password=password)
+        except DomainError as exc:
+            _fail(exc)
+    click.echo(f"created {user.role.value} {user.id}")
+
+
+@keys_cli.command("create")
+@click.option("--tenant", "subdomain", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role], case_sensitive=False), default="STAFF")
+def create_key(subdomain, name, role):
+    """Create an API key; the secret is printed once, alone on the last line."""
+    with tenant_context(_tenant(subdomain)):
+        key, secret = api_keys.create_api_key(name=name, role=Role(role.upper()))
+    click.echo(f"created key {key.id} ({key.role.value}); store this secret now, it is not shown again:")
+    click.echo(secret)
+
+
+@keys_cli.command("revoke")
+@click.option("--tenant", "subdomain", required=True)
+@click.argument("key_id", type=click.UUID)
+def revoke_key(subdomain, key_id):
+    """Revoke an API key."""
+    with tenant_context(_tenant(subdomain)):
+        try:
+            api_keys.revoke_api_key(key_id=key_id)
+        except DomainError as exc:
+            _fail(exc)
+    click.echo(f"revoked {key_id}")
+
+
+def register_commands(app: Flask) -> None:
+    """Attach every command group to the app's CLI."""
+    from app.demo import seed_demo
+
+    for group in (tenants_cli, users_cli, keys_cli, seed_demo):
+        app.cli.add_command(group)

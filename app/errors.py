@@ -1,0 +1,119 @@
+"""Domain errors and the one place that maps errors to HTTP: JSON for the API, HTML for the web."""
+from http import HTTPStatus
+
+from flask import Flask, g, jsonify, render_template, request
+from loguru import logger
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from app.extensions import db
+
+
+class DomainError(Exception):
+    """Base for errors raised by services; carries an HTTP status and optional field errors."""
+
+    status_code = 400
+
+    def __init__(self, message: str, *, errors: dict | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = errors
+
+
+class NotFound(DomainError):
+    """The resource does not exist for this tenant (or at all: callers cannot tell)."""
+
+    status_code = 404
+
+
+class Conflict(DomainError):
+    """The request conflicts with current state (duplicate, taken, stale)."""
+
+    status_code = 409
+
+
+class RuleViolation(DomainError):
+    """A business rule refuses the request; errors name the fields involved."""
+
+    status_code = 422
+
+
+class PermissionDenied(DomainError):
+    """The principal is authenticated but its role does not allow this."""
+
+    status_code = 403
+
+
+class Unauthorized(DomainError):
+    """No valid credential was presented."""
+
+    status_code = 401
+
+
+def is_api_request() -> bool:
+    """True for paths served by the JSON API."""
+    return request.path.startswith("/api/")
+
+
+def error_response(status: int, message: str, *, errors: dict | None = None, headers: dict | None = None, **extra):
+    """Build the API JSON error body or the web HTML error page for one status."""
+    phrase = HTTPStatus(status).phrase
+    if is_api_request():
+        body = {"code": status, "status": phrase, "message": message, "request_id": g.get("request_id")}
+        if errors:
+            body["errors"] = errors
+        body.update(extra)
+        response = jsonify(body)
+    else:
+        template = "errors/_error.html" if request.headers.get("HX-Request") else "errors/error.html"
+        response = render_template(template, status=status, phrase=phrase, message=message, errors=errors or {})
+        response = Flask.response_class(response, mimetype="text/html")
+    response.status_code = status
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def _handle_http_exception(exc: HTTPException):
+    data = getattr(exc, "data", None) or {}
+    errors = data.get("messages") or getattr(exc, "errors", None)
+    message = data.get("message") or exc.description or HTTPStatus(exc.code).phrase
+    if exc.code == 422 and errors and not data.get("message"):
+        message = "Validation failed; see errors for each field."
+    headers = dict(data.get("headers") or {})
+    if exc.code == 405 and exc.get_response().headers.get("Allow"):
+        headers["Allow"] = exc.get_response().headers["Allow"]
+    return error_response(exc.code or 500, message, errors=errors, headers=headers)
+
+
+def _handle_rate_limited(exc: HTTPException):
+    from app.limits import breach_details
+
+    details = breach_details()
+    message = getattr(exc.limit, "error_message", None) or (
+        f"Rate limit exceeded ({details['limit']}); retry in {details['retry_after']} seconds."
+    )
+    return error_response(429, message, headers={"Retry-After": str(details["retry_after"])},
+                          tenant=details["tenant"], retry_after=details["retry_after"])
+
+
+def _handle_domain_error(exc: DomainError):
+    db.session.rollback()
+    return error_response(exc.status_code, exc.message, errors=exc.errors)
+
+
+def _handle_unexpected(exc: Exception):
+    if isinstance(exc, HTTPException):
+        return _handle_http_exception(exc)
+    db.session.rollback()
+    logger.opt(exception=exc).error("unhandled error on {} {}", request.method, request.path)
+    return error_response(500, InternalServerError.description)
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Install handlers after flask-smorest's Api so web paths keep HTML errors."""
+    from flask_limiter import RateLimitExceeded
+
+    app.register_error_handler(HTTPException, _handle_http_exception)
+    app.register_error_handler(RateLimitExceeded, _handle_rate_limited)
+    app.register_error_handler(DomainError, _handle_domain_error)
+    app.register_error_handler(Exception, _handle_unexpected)

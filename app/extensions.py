@@ -1,0 +1,35 @@
+"""Flask extensions, created unbound and initialised in the application factory."""
+from flask_caching import Cache
+from flask_limiter import Limiter
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_smorest import Api
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+from sqlalchemy import MetaData
+
+# Stable constraint names so Alembic migrations are reviewable and portable.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+migrate = Migrate()
+api = Api()
+cache = Cache()
+csrf = CSRFProtect()
+login_manager = LoginManager()
+
+
+def _limiter_key() -> str:
+    """Default rate-limit key: the resolved tenant (resolved here, before blueprint hooks run)."""
+    from app.tenancy import rate_limit_key
+
+    return rate_limit_key()
+
+
+limiter = Limiter(key_func=_limiter_key)

@@ -1,0 +1,49 @@
+"""Liveness and readiness probes for load balancers and orchestrators."""
+from flask import Blueprint, current_app, jsonify
+from loguru import logger
+from redis import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.extensions import db
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    """The process is alive; touches nothing else."""
+    return jsonify(status="ok")
+
+
+def _redis_ok() -> bool:
+    url = current_app.config.get("REDIS_URL")
+    try:
+        client = Redis.from_url(url, socket_timeout=0.25, socket_connect_timeout=0.25)
+        try:
+            return bool(client.ping())
+        finally:
+            client.close()
+    except RedisError as exc:
+        logger.warning("readyz: redis unreachable: {}", type(exc).__name__)
+        return False
+
+
+@bp.get("/readyz")
+def readyz():
+    """Ready when the database answers; degraded (still 200) when only Redis is down."""
+    checks = {}
+    try:
+        db.session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        logger.error("readyz: database unreachable: {}", type(exc).__name__)
+        checks["database"] = "down"
+    if current_app.config.get("REDIS_URL"):
+        checks["redis"] = "ok" if _redis_ok() else "down"
+    if checks["database"] == "down":
+        return jsonify(status="down", checks=checks), 503
+    status = "degraded" if "down" in checks.values() else "ok"
+    return jsonify(status=status, checks=checks), 200

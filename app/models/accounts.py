@@ -1,0 +1,89 @@
+"""Staff users, API keys and password-reset tokens."""
+import enum
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKeyConstraint, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.models.base import UTCDateTime, TenantScoped, Timestamps, UUIDPrimaryKey, enum_column
+
+
+class Role(enum.StrEnum):
+    STAFF = "STAFF"
+    MANAGER = "MANAGER"
+    ADMIN = "ADMIN"
+
+    @property
+    def rank(self) -> int:
+        return ["STAFF", "MANAGER", "ADMIN"].index(self.value)
+
+    def allows(self, needed: "Role") -> bool:
+        """True when this role is at least as strong as needed."""
+        return self.rank >= needed.rank
+
+
+class User(UUIDPrimaryKey, TenantScoped, Timestamps, db.Model):
+    """A staff member who signs in to the web pages."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "email"),
+        UniqueConstraint("tenant_id", "id"),  # target of composite foreign keys
+    )
+
+    email: Mapped[str] = mapped_column(String(254), nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    role: Mapped[Role] = mapped_column(enum_column(Role), default=Role.STAFF, nullable=False)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # Flask-Login protocol
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+class ApiKey(UUIDPrimaryKey, TenantScoped, Timestamps, db.Model):
+    """An integrator's credential; only a hash of the secret is stored."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "created_by_id"], ["users.tenant_id", "users.id"]),
+    )
+
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True, nullable=False)
+    secret_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    role: Mapped[Role] = mapped_column(enum_column(Role), default=Role.STAFF, nullable=False)
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PasswordResetToken(UUIDPrimaryKey, TenantScoped, Timestamps, db.Model):
+    """A single-use, expiring reset token; only its hash is stored."""
+
+    __tablename__ = "password_reset_tokens"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

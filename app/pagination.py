@@ -1,0 +1,11 @@
+"""Page a SELECT in two queries whatever the page size: one count, one page."""
+from sqlalchemy import Select, func, select
+
+from app.extensions import db
+
+
+def paginate(stmt: Select, *, page: int, page_size: int) -> tuple[list, int]:
+    """Return (rows on this page, total rows) for a SELECT of one entity."""
+    total = db.session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+    rows = db.session.execute(stmt.limit(page_size).offset((page - 1) * page_size)).scalars().all()
+    return list(rows), total

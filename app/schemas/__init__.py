@@ -1,0 +1,1 @@
+"""Marshmallow schemas shared by the API and web form parsing."""

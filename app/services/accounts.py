@@ -1,0 +1,186 @@
+"""Staff accounts: creation, roles, sign-in and password reset."""
+import hashlib
+import secrets
+import uuid
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+
+from app.errors import Conflict, NotFound, RuleViolation, Unauthorized
+from app.extensions import db
+from app.models import PasswordResetToken, Role, User
+from app.models.base import utcnow
+from app.services import audit, mail
+
+_hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
+# A fixed hash to verify against when the email is unknown, so timing does not reveal accounts.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+MIN_PASSWORD_LENGTH = 10
+RESET_TOKEN_TTL = timedelta(hours=1)
+INVALID_LOGIN = "Invalid email or password."
+
+
+def normalize_email(email: str) -> str:
+    """Emails compare case-insensitively; store them trimmed and lowercased."""
+    return (email or "").strip().lower()
+
+
+def _check_password(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise RuleViolation("Password too short.", errors={"password": [f"Use at least {MIN_PASSWORD_LENGTH} characters."]})
+
+
+def _check_email(email: str) -> None:
+    local, _, domain = email.partition("@")
+    if not local or "." not in domain or " " in email or len(email) > 254:
+        raise RuleViolation("Invalid email.", errors={"email": ["Not a valid email address."]})
+
+
+def get_user(*, user_id: uuid.UUID) -> User:
+    """One user of the current tenant."""
+    user = db.session.execute(db.select(User).where(User.id == user_id)).scalar_one_or_none()
+    if user is None:
+        raise NotFound("User not found.")
+    return user
+
+
+def list_users() -> list[User]:
+    """Every user of the current tenant."""
+    return list(db.session.execute(db.select(User).order_by(User.name)).scalars())
+
+
+def create_user(*, email: str, name: str, role: Role = Role.STAFF, password: str | None = None) -> User:
+    """Add a staff account; without a password the user sets one through a reset email."""
+    email = normalize_email(email)
+    _check_email(email)
+    if not (name or "").strip():
+        raise RuleViolation("Name required.", errors={"name": ["Must not be empty."]})
+    if password is not None:
+        _check_password(password)
+    user = User(email=email, name=name.strip(), role=Role(role),
+                password_hash=_hasher.hash(password) if password else None)
+    db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("A user with this email already exists.", errors={"email": ["Already in use."]}) from None
+    audit.record("user.created", "user", user.id, changes={"role": user.role.value, "email": email})
+    if password is None:
+        _issue_reset_token(user, subject="Set your Tailtown password")
+    db.session.commit()
+    return user
+
+
+def _active_admins_besides(user: User) -> int:
+    return db.session.execute(
+        db.select(func.count()).select_from(User).where(User.role == Role.ADMIN, User.active, User.id != user.id)
+    ).scalar_one()
+
+
+def update_user(*, user_id: uuid.UUID, name: str | None = None, role: Role | None = None,
+                active: bool | None = None) -> User:
+    """Change a user's name, role or active flag; the last active admin cannot be demoted or deactivated."""
+    user = get_user(user_id=user_id)
+    new = {k: v for k, v in {"name": name, "role": Role(role) if role else None, "active": active}.items()
+           if v is not None}
+    losing_admin = user.role == Role.ADMIN and user.active and (
+        ("role" in new and new["role"] != Role.ADMIN) or new.get("active") is False
+    )
+    if losing_admin:
+        # Lock the admins so two concurrent demotions cannot both pass the check.
+        db.session.execute(db.select(User.id).where(User.role == Role.ADMIN).with_for_update())
+        if _active_admins_besides(user) == 0:
+            raise RuleViolation("A tenant must keep at least one active admin.",
+                                errors={"role" if "role" in new else "active": ["This is the last active admin."]})
+    old = audit.snapshot(user, list(new))
+    for field, value in new.items():
+        setattr(user, field, value)
+    changes = audit.changes_of(old, new)
+    if changes:
+        action = "user.role_changed" if "role" in changes else "user.updated"
+        audit.record(action, "user", user.id, changes=changes)
+    db.session.commit()
+    return user
+
+
+def authenticate(*, email: str, password: str) -> User:
+    """Check a sign-in; the same error whether or not the email exists."""
+    email = normalize_email(email)
+    user = db.session.execute(db.select(User).where(User.email == email)).scalar_one_or_none()
+    try:
+        _hasher.verify(user.password_hash if user and user.password_hash else _DUMMY_HASH, password or "")
+        ok = user is not None and user.password_hash is not None and user.active
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok:
+        if user is not None:
+            user.failed_logins += 1
+            audit.record("auth.login_failed", "user", user.id, actor_override=("user", user.id, user.name))
+            db.session.commit()
+        raise Unauthorized(INVALID_LOGIN)
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    user.failed_logins = 0
+    user.last_login_at = utcnow()
+    audit.record("auth.login", "user", user.id, actor_override=("user", user.id, user.name))
+    db.session.commit()
+    return user
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _issue_reset_token(user: User, *, subject: str) -> None:
+    from flask import url_for
+
+    token = secrets.token_urlsafe(32)
+    db.session.add(PasswordResetToken(user_id=user.id, token_hash=_token_hash(token),
+                                      expires_at=utcnow() + RESET_TOKEN_TTL))
+    link = url_for("auth.reset_password", token=token, _external=True)
+    mail.queue_email(to=user.email, subject=subject,
+                     body=f"Hello {user.name},\n\nUse this link within one hour to set your password:\n{link}\n")
+
+
+def request_password_reset(*, email: str) -> None:
+    """Email a reset link if the account exists; callers say the same thing either way."""
+    user = db.session.execute(db.select(User).where(User.email == normalize_email(email))).scalar_one_or_none()
+    if user is None or not user.active:
+        return
+    _issue_reset_token(user, subject="Reset your Tailtown password")
+    audit.record("auth.password_reset_requested", "user", user.id, actor_override=("user", user.id, user.name))
+    db.session.commit()
+
+
+def reset_password(*, token: str, password: str) -> User:
+    """Use a reset token once, before it expires, to set a new password."""
+    row = db.session.execute(
+        db.select(PasswordResetToken).where(PasswordResetToken.token_hash == _token_hash(token or ""))
+        .with_for_update()
+    ).scalar_one_or_none()
+    if row is None or row.used_at is not None or row.expires_at <= utcnow():
+        raise RuleViolation("This reset link is invalid or has expired.", errors={"token": ["Invalid or expired."]})
+    _check_password(password)
+    user = get_user(user_id=row.user_id)
+    user.password_hash = _hasher.hash(password)
+    user.failed_logins = 0
+    # Every outstanding token for this user dies with the one used.
+    db.session.execute(
+        db.update(PasswordResetToken).where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    audit.record("auth.password_reset", "user", user.id, actor_override=("user", user.id, user.name))
+    db.session.commit()
+    return user
+
+
+def record_lockout(*, email: str) -> None:
+    """Audit a sign-in lockout (the page shows the same message whether or not the account exists)."""
+    user = db.session.execute(db.select(User).where(User.email == normalize_email(email))).scalar_one_or_none()
+    audit.record("auth.lockout", "user", user.id if user else None, changes={"email": normalize_email(email)},
+                 actor_override=("user", user.id, user.name) if user else ("anonymous", None, "unknown account"))
+    db.session.commit()

@@ -1,0 +1,16 @@
+"""The HTMX web side: server-rendered pages and fragments."""
+from flask import Flask, request
+
+from app.models import Role
+from app.web import admin, auth, home
+
+
+def register_web(app: Flask) -> None:
+    """Register page blueprints and the layout switch between full page and fragment."""
+    for module in (home, auth, admin):
+        app.register_blueprint(module.bp)
+
+    @app.context_processor
+    def layout():
+        # htmx requests get the page body only; normal requests get the full layout.
+        return {"layout": "_partial.html" if request.headers.get("HX-Request") else "base.html", "Role": Role}

@@ -1,0 +1,101 @@
+"""Admin pages: staff users, API keys, the audit trail and the resort's settings."""
+import marshmallow as ma
+from flask import g, render_template, request
+
+from app.auth import requires
+from app.errors import RuleViolation
+from app.models import Role
+from app.schemas.accounts import ApiKeyCreateSchema, UserCreateSchema, UserUpdateSchema
+from app.schemas.audit import AuditQuerySchema
+from app.schemas.tenants import TenantSettingsUpdateSchema
+from app.services import accounts, api_keys, audit, tenants
+from app.tenancy import current_tenant
+from app.web.common import load_form, page_blueprint, render_form_error
+
+bp = page_blueprint("admin", __name__, url_prefix="/admin")
+AUDIT_PAGE_SIZE = 50
+
+
+@bp.get("/users")
+@requires(Role.ADMIN)
+def users():
+    """Staff list with role and active controls, and the invite form."""
+    return render_template("admin/users.html", users=accounts.list_users(), roles=list(Role), errors={}, form={})
+
+
+@bp.post("/users")
+@requires(Role.ADMIN)
+def invite_user():
+    """Invite a user; they get an email to set their password."""
+    try:
+        user = accounts.create_user(**load_form(UserCreateSchema()))
+    except RuleViolation as exc:
+        return render_form_error("admin/_invite_form.html", exc, roles=list(Role))
+    return render_template("admin/_invite_result.html", user=user, roles=list(Role))
+
+
+@bp.post("/users/<uuid:user_id>")
+@requires(Role.ADMIN)
+def update_user(user_id):
+    """Change one user's role or active flag from its table row."""
+    try:
+        user = accounts.update_user(user_id=user_id, **load_form(UserUpdateSchema(), partial=True))
+    except RuleViolation as exc:
+        return render_form_error("admin/_user_row.html", exc, user=accounts.get_user(user_id=user_id),
+                                 roles=list(Role))
+    return render_template("admin/_user_row.html", user=user, roles=list(Role), errors={})
+
+
+@bp.get("/api-keys")
+@requires(Role.ADMIN)
+def keys():
+    """API keys with revoke buttons, and the create form."""
+    return render_template("admin/api_keys.html", keys=api_keys.list_api_keys(), roles=list(Role), errors={}, form={})
+
+
+@bp.post("/api-keys")
+@requires(Role.ADMIN)
+def create_key():
+    """Create a key and show its secret once."""
+    try:
+        key, secret = api_keys.create_api_key(created_by_id=g.principal.id, **load_form(ApiKeyCreateSchema()))
+    except RuleViolation as exc:
+        return render_form_error("admin/_key_form.html", exc, roles=list(Role))
+    return render_template("admin/_key_created.html", key=key, secret=secret, roles=list(Role))
+
+
+@bp.post("/api-keys/<uuid:key_id>/revoke")
+@requires(Role.ADMIN)
+def revoke_key(key_id):
+    """Revoke a key."""
+    return render_template("admin/_key_row.html", key=api_keys.revoke_api_key(key_id=key_id))
+
+
+@bp.get("/audit")
+@requires(Role.ADMIN)
+def audit_log():
+    """The audit trail, filterable; htmx swaps just the results."""
+    args = {k: v for k, v in request.args.items() if v and k in AuditQuerySchema().fields}
+    try:
+        filters = AuditQuerySchema().load(args)
+    except ma.ValidationError as exc:
+        raise RuleViolation("Invalid audit filter.", errors=exc.messages) from None
+    page = max(1, request.args.get("page", 1, type=int))
+    events, total = audit.list_events(page=page, page_size=AUDIT_PAGE_SIZE, **filters)
+    template = "admin/_audit_rows.html" if request.headers.get("HX-Target") == "audit-results" else "admin/audit.html"
+    return render_template(template, events=events, total=total, page=page, page_size=AUDIT_PAGE_SIZE,
+                           filters=args)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@requires(Role.ADMIN)
+def settings():
+    """Business name, contact details, timezone, currency, tax and vaccine warning window."""
+    tenant = tenants.get_tenant(subdomain=current_tenant().subdomain)
+    if request.method == "POST":
+        try:
+            tenant = tenants.update_settings(tenant_id=tenant.id, **load_form(TenantSettingsUpdateSchema(), partial=True))
+        except RuleViolation as exc:
+            return render_form_error("admin/_settings_form.html", exc, tenant=tenant)
+        return render_template("admin/_settings_form.html", tenant=tenant, errors={}, form={}, saved=True)
+    return render_template("admin/settings.html", tenant=tenant, errors={}, form={})

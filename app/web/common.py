@@ -1,0 +1,55 @@
+"""Helpers every page blueprint uses: sign-in gate, fragment vs page, safe redirects."""
+from urllib.parse import urlsplit
+
+import marshmallow as ma
+from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.auth import load_web_user
+from app.errors import RuleViolation
+from app.limits import web_limit_decorator
+
+
+def page_blueprint(name: str, import_name: str, *, signed_in: bool = True, **kwargs) -> Blueprint:
+    """A web blueprint under the per-tenant web limit; by default only for signed-in staff."""
+    bp = Blueprint(name, import_name, **kwargs)
+    web_limit_decorator(bp)
+
+    @bp.before_request
+    def _gate():
+        if current_user.is_authenticated:
+            load_web_user()
+        elif signed_in:
+            target = url_for("auth.login", next=request.full_path.rstrip("?"))
+            if request.headers.get("HX-Request"):
+                return Response(status=401, headers={"HX-Redirect": target})
+            return redirect(target)
+        return None
+
+    return bp
+
+
+def is_htmx() -> bool:
+    """True when htmx made this request."""
+    return request.headers.get("HX-Request") == "true"
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only same-site relative paths are followed after sign-in (no open redirects)."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return default
+
+
+def load_form(schema: ma.Schema, *, partial: bool = False) -> dict:
+    """Parse a submitted form with the API's schema; blank optional inputs count as absent."""
+    data = {k: v for k, v in request.form.items() if k != "csrf_token" and (v != "" or k in schema.fields and schema.fields[k].required)}
+    try:
+        return schema.load(data, partial=partial)
+    except ma.ValidationError as exc:
+        raise RuleViolation("Please correct the highlighted fields.", errors=exc.messages) from None
+
+
+def render_form_error(template: str, exc: RuleViolation, **context) -> tuple[str, int]:
+    """Re-render a form fragment with its field errors and what the user typed, as a 422."""
+    return render_template(template, errors=exc.errors or {}, message=exc.message, form=request.form, **context), 422

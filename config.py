@@ -1,0 +1,123 @@
+"""Settings, read from the environment; one class per deployment kind."""
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+DEFAULT_SECRET_KEY = "dev-insecure-change-me"
+
+
+def _redis_options() -> dict:
+    """Short timeouts so a dead Redis costs milliseconds, not seconds."""
+    timeout = float(os.environ.get("REDIS_TIMEOUT", "0.25"))
+    return {"socket_timeout": timeout, "socket_connect_timeout": timeout}
+
+
+class Config:
+    """Shared defaults: the embedded mode (SQLite + in-process cache) unless URLs are set."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
+    DATABASE_URL = os.environ.get("DATABASE_URL")
+    REDIS_URL = os.environ.get("REDIS_URL")
+    BASE_DOMAIN = os.environ.get("BASE_DOMAIN", "localhost")
+    PLATFORM_OPERATOR_TOKEN = os.environ.get("PLATFORM_OPERATOR_TOKEN")
+    LOG_JSON = os.environ.get("LOG_JSON", "0") == "1"
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+
+    API_TITLE = "Tailtown API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "/docs"
+    OPENAPI_SWAGGER_UI_URL = "/static/vendor/swagger-ui/"
+
+    WEB_RATE_LIMIT = os.environ.get("WEB_RATE_LIMIT", "20000 per 15 minutes")
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_STRATEGY = "fixed-window"
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    WTF_CSRF_TIME_LIMIT = None
+    HSTS = False
+    MAIL_FROM = os.environ.get("MAIL_FROM", "no-reply@tailtown.local")
+    SMTP_HOST = os.environ.get("SMTP_HOST")
+    SMTP_PORT = int(os.environ.get("SMTP_PORT", "25"))
+
+    def __init__(self) -> None:
+        self.SQLALCHEMY_DATABASE_URI = self.DATABASE_URL or f"sqlite:///{INSTANCE_DIR / 'tailtown.db'}"
+        if self.REDIS_URL:
+            self.CACHE_TYPE = "RedisCache"
+            self.CACHE_REDIS_URL = self.REDIS_URL
+            self.CACHE_OPTIONS = _redis_options()
+            self.RATELIMIT_STORAGE_URI = self.REDIS_URL
+            self.RATELIMIT_STORAGE_OPTIONS = _redis_options()
+        else:
+            self.CACHE_TYPE = "SimpleCache"
+            self.RATELIMIT_STORAGE_URI = "memory://"
+        self.CACHE_DEFAULT_TIMEOUT = 300
+        self.CACHE_KEY_PREFIX = "tailtown:"
+
+
+class DevelopmentConfig(Config):
+    """Local development: human-readable logs, embedded default unless URLs are set."""
+
+    DEBUG = False
+
+
+class TestConfig(Config):
+    """Tests: URLs come from TEST_DATABASE_URL / TEST_REDIS_URL set by tests/conftest.py."""
+
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    PLATFORM_OPERATOR_TOKEN = "test-operator-token"
+    DATABASE_URL = None
+    REDIS_URL = None
+
+    def __init__(self, database_url: str | None = None, redis_url: str | None = None, **overrides) -> None:
+        self.DATABASE_URL = database_url
+        self.REDIS_URL = redis_url
+        super().__init__()
+        for key, value in overrides.items():
+            setattr(self, key, value)
+
+
+class ProductionConfig(Config):
+    """Production: PostgreSQL + Redis required, secure cookies, JSON logs."""
+
+    LOG_JSON = os.environ.get("LOG_JSON", "1") == "1"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    HSTS = True
+
+    def __init__(self) -> None:
+        missing = []
+        if not self.SECRET_KEY or self.SECRET_KEY == DEFAULT_SECRET_KEY:
+            missing.append("SECRET_KEY")
+        if not self.DATABASE_URL:
+            missing.append("DATABASE_URL")
+        if not self.REDIS_URL:
+            missing.append("REDIS_URL")
+        if missing:
+            raise RuntimeError(f"Production config refuses to start: set {', '.join(missing)}")
+        super().__init__()
+        self.SQLALCHEMY_ENGINE_OPTIONS = {
+            "pool_size": int(os.environ.get("DB_POOL_SIZE", "5")),
+            "max_overflow": int(os.environ.get("DB_MAX_OVERFLOW", "10")),
+            "pool_pre_ping": True,
+            "pool_recycle": 1800,
+            "pool_timeout": 10,
+        }
+
+
+CONFIGS = {"development": DevelopmentConfig, "production": ProductionConfig, "test": TestConfig}
+
+
+def config_from_env() -> Config:
+    """Pick the config class named by TAILTOWN_ENV (default development)."""
+    return CONFIGS[os.environ.get("TAILTOWN_ENV", "development")]()
