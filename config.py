@@ -13,6 +13,15 @@ def _redis_options() -> dict:
     return {"socket_timeout": timeout, "socket_connect_timeout": timeout}
 
 
+def normalize_database_url(url: str | None) -> str | None:
+    """Use the psycopg2 driver for plain postgres URLs (SQLAlchemy 2.1 would pick psycopg 3)."""
+    if url:
+        for scheme in ("postgres://", "postgresql://"):
+            if url.startswith(scheme):
+                return "postgresql+psycopg2://" + url[len(scheme):]
+    return url
+
+
 class Config:
     """Shared defaults: the embedded mode (SQLite + in-process cache) unless URLs are set."""
 
@@ -50,7 +59,7 @@ class Config:
     SMTP_PORT = int(os.environ.get("SMTP_PORT", "25"))
 
     def __init__(self) -> None:
-        self.SQLALCHEMY_DATABASE_URI = self.DATABASE_URL or f"sqlite:///{INSTANCE_DIR / 'tailtown.db'}"
+        self.SQLALCHEMY_DATABASE_URI = normalize_database_url(self.DATABASE_URL) or f"sqlite:///{INSTANCE_DIR / 'tailtown.db'}"
         if self.REDIS_URL:
             self.CACHE_TYPE = "RedisCache"
             self.CACHE_REDIS_URL = self.REDIS_URL
@@ -73,6 +82,7 @@ class DevelopmentConfig(Config):
 class TestConfig(Config):
     """Tests: URLs come from TEST_DATABASE_URL / TEST_REDIS_URL set by tests/conftest.py."""
 
+    __test__ = False  # not a pytest test class
     TESTING = True
     SECRET_KEY = "test-secret-key"
     PLATFORM_OPERATOR_TOKEN = "test-operator-token"

@@ -30,8 +30,8 @@ def redact(value: Any) -> Any:
 
 def redact_text(text: str) -> str:
     """Mask `password=...`, `"token": "..."` and `Bearer ...` inside free text."""
-    text = _SENSITIVE_TEXT.sub(lambda m: m.group("key") + REDACTED, text)
-    return _BEARER.sub(lambda m: m.group(1) + REDACTED, text)
+    text = _BEARER.sub(lambda m: m.group(1) + REDACTED, text)
+    return _SENSITIVE_TEXT.sub(lambda m: m.group("key") + REDACTED, text)
 
 
 def _patch(record: dict) -> None:
@@ -75,14 +75,21 @@ HUMAN_FORMAT = (
 )
 
 
+_sink_id: int | None = None
+
+
 def configure_logging(*, json: bool, level: str) -> None:
-    """Install the single stderr sink and route stdlib loggers into loguru."""
-    logger.remove()
+    """Install (or replace) our stderr sink and route stdlib loggers into loguru."""
+    global _sink_id
+    if _sink_id is None:
+        logger.remove()  # loguru's default handler, once
+    else:
+        logger.remove(_sink_id)
     logger.configure(patcher=_patch)
     if json:
-        logger.add(sys.stderr, level=level, serialize=True, backtrace=False, diagnose=False)
+        _sink_id = logger.add(sys.stderr, level=level, serialize=True, backtrace=False, diagnose=False)
     else:
-        logger.add(sys.stderr, level=level, format=HUMAN_FORMAT, backtrace=False, diagnose=False)
+        _sink_id = logger.add(sys.stderr, level=level, format=HUMAN_FORMAT, backtrace=False, diagnose=False)
     logging.basicConfig(handlers=[InterceptHandler()], level=logging.INFO, force=True)
     for name in ("gunicorn.error", "gunicorn.access", "sqlalchemy", "alembic"):
         logging.getLogger(name).handlers = [InterceptHandler()]
