@@ -86,6 +86,8 @@ class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret-key"
     PLATFORM_OPERATOR_TOKEN = "test-operator-token"
+    # Cheap Argon2id so fixtures are fast; production uses the library's recommended cost.
+    ARGON2_PARAMS = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
     DATABASE_URL = None
     REDIS_URL = None
 

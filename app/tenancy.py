@@ -9,7 +9,8 @@ from decimal import Decimal
 
 from flask import current_app, g, has_request_context, request
 from loguru import logger
-from sqlalchemy import event, inspect
+from sqlalchemy import Table, event, inspect
+from sqlalchemy.sql import visitors
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from app.cache import cache_delete, cache_get, cache_set
@@ -168,8 +169,18 @@ def rate_limit_key() -> str:
 # --- automatic query scoping --------------------------------------------------------------------
 
 
+def _scoped_tables() -> frozenset:
+    from app.extensions import db
+
+    return frozenset(m.local_table for m in db.Model.registry.mappers if issubclass(m.class_, TenantScoped))
+
+
 def _touches_scoped(state: ORMExecuteState) -> bool:
-    return any(issubclass(m.class_, TenantScoped) for m in state.all_mappers)
+    """Any scoped table anywhere in the statement: entities, select_from, joins, subqueries."""
+    if any(issubclass(m.class_, TenantScoped) for m in state.all_mappers):
+        return True
+    scoped = _scoped_tables()
+    return any(isinstance(node, Table) and node in scoped for node in visitors.iterate(state.statement))
 
 
 @event.listens_for(Session, "do_orm_execute")

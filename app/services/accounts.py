@@ -15,9 +15,26 @@ from app.models import PasswordResetToken, Role, User
 from app.models.base import utcnow
 from app.services import audit, mail
 
-_hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
-# A fixed hash to verify against when the email is unknown, so timing does not reveal accounts.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+_HASHERS: dict[tuple, PasswordHasher] = {}
+_DUMMY_HASHES: dict[int, str] = {}
+
+
+def _hasher() -> PasswordHasher:
+    """Argon2id with the library's recommended parameters (tests configure cheaper ones)."""
+    from flask import current_app
+
+    params = tuple(sorted(current_app.config.get("ARGON2_PARAMS", {}).items()))
+    if params not in _HASHERS:
+        _HASHERS[params] = PasswordHasher(**dict(params))
+    return _HASHERS[params]
+
+
+def _dummy_hash() -> str:
+    """A hash to verify against when the email is unknown, so timing does not reveal accounts."""
+    hasher = _hasher()
+    if id(hasher) not in _DUMMY_HASHES:
+        _DUMMY_HASHES[id(hasher)] = hasher.hash("not-a-real-password")
+    return _DUMMY_HASHES[id(hasher)]
 MIN_PASSWORD_LENGTH = 10
 RESET_TOKEN_TTL = timedelta(hours=1)
 INVALID_LOGIN = "Invalid email or password."
@@ -61,7 +78,7 @@ def create_user(*, email: str, name: str, role: Role = Role.STAFF, password: str
     if password is not None:
         _check_password(password)
     user = User(email=email, name=name.strip(), role=Role(role),
-                password_hash=_hasher.hash(password) if password else None)
+                password_hash=_hasher().hash(password) if password else None)
     db.session.add(user)
     try:
         db.session.flush()
@@ -112,7 +129,7 @@ def authenticate(*, email: str, password: str) -> User:
     email = normalize_email(email)
     user = db.session.execute(db.select(User).where(User.email == email)).scalar_one_or_none()
     try:
-        _hasher.verify(user.password_hash if user and user.password_hash else _DUMMY_HASH, password or "")
+        _hasher().verify(user.password_hash if user and user.password_hash else _dummy_hash(), password or "")
         ok = user is not None and user.password_hash is not None and user.active
     except (VerificationError, InvalidHashError):
         ok = False
@@ -122,8 +139,8 @@ def authenticate(*, email: str, password: str) -> User:
             audit.record("auth.login_failed", "user", user.id, actor_override=("user", user.id, user.name))
             db.session.commit()
         raise Unauthorized(INVALID_LOGIN)
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    if _hasher().check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher().hash(password)
     user.failed_logins = 0
     user.last_login_at = utcnow()
     audit.record("auth.login", "user", user.id, actor_override=("user", user.id, user.name))
@@ -166,7 +183,7 @@ def reset_password(*, token: str, password: str) -> User:
         raise RuleViolation("This reset link is invalid or has expired.", errors={"token": ["Invalid or expired."]})
     _check_password(password)
     user = get_user(user_id=row.user_id)
-    user.password_hash = _hasher.hash(password)
+    user.password_hash = _hasher().hash(password)
     user.failed_logins = 0
     # Every outstanding token for this user dies with the one used.
     db.session.execute(
