@@ -22,7 +22,7 @@ def set_principal(principal, kind: str) -> None:
     g.principal = principal
     g.principal_kind = kind
     g.principal_role = Role(principal.role)
-    g.principal_id = f"{kind}:{principal.id}"
+    g.principal_id = f"{'key' if kind == 'api_key' else kind}/{principal.id}"  # ids only, never secrets
 
 
 def bearer_token() -> str | None:

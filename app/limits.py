@@ -32,7 +32,10 @@ operator_limit = limiter.shared_limit("1000 per 15 minutes", scope="operator")
 def breach_details() -> dict:
     """Tenant and seconds to wait, for the 429 body."""
     current = limiter.current_limit
-    retry_after = max(1, math.ceil(current.reset_at - time.time())) if current else 1
+    retry_after = 1
+    if current:
+        # reset_at is whole seconds, so ceil can overshoot the window by one; clamp to it.
+        retry_after = max(1, min(math.ceil(current.reset_at - time.time()), current.limit.get_expiry()))
     tenant = current_tenant_or_none()
     return {"tenant": tenant.subdomain if tenant else None, "retry_after": retry_after,
             "limit": str(current.limit) if current else None}

@@ -95,7 +95,10 @@ def app(database_url, redis_url):
     """One app per run; the schema comes only from the migrations."""
     from flask_migrate import upgrade
 
-    application = create_app(TestConfig(database_url=database_url, redis_url=redis_url))
+    # A run-specific key prefix keeps concurrent test runs from sharing cache entries or counters.
+    run = uuid.uuid4().hex[:8]
+    application = create_app(TestConfig(database_url=database_url, redis_url=redis_url,
+                                        CACHE_KEY_PREFIX=f"tailtown-test-{run}:", RATELIMIT_KEY_PREFIX=f"tt{run}"))
     with application.app_context():
         upgrade()
     return application
@@ -111,7 +114,20 @@ def _clean(app) -> None:
                 for table in tables:
                     conn.execute(text(f"DELETE FROM {table}"))
         cache.clear()
+        _reset_limits(app)
+
+
+def _reset_limits(app) -> None:
+    """Forget this run's rate-limit counters (only ours: other runs may share the Redis)."""
+    if not app.config.get("REDIS_URL"):
         limiter.reset()
+        return
+    from redis import Redis
+
+    client = Redis.from_url(app.config["REDIS_URL"])
+    keys = list(client.scan_iter(f"*{app.config['RATELIMIT_KEY_PREFIX']}*", count=1000))
+    if keys:
+        client.delete(*keys)
 
 
 @pytest.fixture(autouse=True)

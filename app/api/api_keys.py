@@ -27,7 +27,8 @@ class ApiKeys(MethodView):
         """Create a key; the `secret` in this response is shown once."""
         created_by = g.principal.id if g.principal_kind == "user" else None
         key, secret = service.create_api_key(created_by_id=created_by, **data)
-        return {**ApiKeySchema().dump(key), "secret": secret}
+        key.secret = secret  # transient attribute for this one response; never stored
+        return key
 
 
 @blp.route("/<uuid:key_id>")
