@@ -8,6 +8,7 @@ from app.models import PasswordResetToken, Role, Tenant, TenantScoped, User
 from app.models.base import utcnow
 from app.services import accounts
 from app.tenancy import TenantScopeError, tenant_context, unscoped
+from tests.factories import give_every_scoped_model_rows
 
 
 def _tenant(app, fx) -> Tenant:
@@ -91,9 +92,7 @@ def test_the_database_refuses_a_reference_to_another_tenants_row(app, tenant_a, 
 
 def test_every_scoped_model_is_isolated(app, tenant_a, tenant_b):
     """Each tenant-scoped table has rows for A, and B's queries never return them."""
-    with app.app_context(), app.test_request_context(base_url=tenant_a.base_url), \
-            tenant_context(_tenant(app, tenant_a)):
-        accounts.request_password_reset(email=tenant_a.email(Role.STAFF))  # token + outbox rows
+    give_every_scoped_model_rows(app, tenant_a)
     models = [m.class_ for m in db.Model.registry.mappers if issubclass(m.class_, TenantScoped)]
     assert models
     with app.app_context():
@@ -101,7 +100,7 @@ def test_every_scoped_model_is_isolated(app, tenant_a, tenant_b):
             with unscoped():
                 a_rows = db.session.execute(select(func.count()).select_from(model)
                                             .where(model.tenant_id == tenant_a.id)).scalar_one()
-            assert a_rows > 0, f"make tenant A own a {model.__name__} row so its isolation is tested"
+            assert a_rows > 0, f"register a row maker in tests/factories.py giving A a {model.__name__} row"
             with tenant_context(_tenant(app, tenant_b)):
                 tenants_seen = set(db.session.execute(select(model.tenant_id)).scalars())
             assert tenants_seen <= {tenant_b.id}, model.__name__
