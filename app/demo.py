@@ -19,6 +19,16 @@ DEMO_STAFF = [("admin", "Alex Admin", Role.ADMIN), ("manager", "Morgan Manager",
               ("staff", "Sam Staff", Role.STAFF)]
 
 
+# Each area adds an idempotent seeder(tenant_spec) run inside the demo tenant's context.
+SEEDERS: list = []
+
+
+def seeder(fn):
+    """Register an idempotent demo-data function for each demo tenant."""
+    SEEDERS.append(fn)
+    return fn
+
+
 def ensure_demo_tenant(spec: dict) -> list[str]:
     """Create one demo tenant and its staff if missing; return the credential lines."""
     try:
@@ -33,6 +43,8 @@ def ensure_demo_tenant(spec: dict) -> list[str]:
             if not exists:
                 accounts.create_user(email=email, name=name, role=role, password=DEMO_PASSWORD)
             lines.append(f"    {role.value:<8} {email} / {DEMO_PASSWORD}")
+        for seed in SEEDERS:
+            seed(spec)
     return lines
 
 
