@@ -1,7 +1,9 @@
 """Domain errors and the one place that maps errors to HTTP: JSON for the API, HTML for the web."""
 from http import HTTPStatus
+from urllib.parse import urlsplit
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request, url_for
+from flask_login import current_user
 from loguru import logger
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -64,9 +66,14 @@ def error_response(status: int, message: str, *, errors: dict | None = None, hea
         body.update(extra)
         response = jsonify(body)
     else:
-        template = "errors/_error.html" if request.headers.get("HX-Request") else "errors/error.html"
+        htmx = bool(request.headers.get("HX-Request"))
+        template = "errors/_error.html" if htmx else "errors/error.html"
         response = render_template(template, status=status, phrase=phrase, message=message, errors=errors or {})
         response = Flask.response_class(response, mimetype="text/html")
+        if htmx:
+            # Show the error in the page's notice area instead of inside whatever the request targeted.
+            response.headers["HX-Retarget"] = "#notices"
+            response.headers["HX-Reswap"] = "innerHTML"
     response.status_code = status
     for key, value in (headers or {}).items():
         response.headers[key] = value
@@ -96,6 +103,17 @@ def _handle_rate_limited(exc: HTTPException):
                           tenant=details["tenant"], retry_after=details["retry_after"])
 
 
+def _handle_csrf_error(exc: HTTPException):
+    from app.tenancy import resolve_request_tenant
+
+    resolve_request_tenant()  # CSRF runs before the tenant gate; the session user needs the tenant
+    if not is_api_request() and request.headers.get("HX-Request") and not current_user.is_authenticated:
+        # The session expired under an open page: send the browser to sign in, then back to that page.
+        page = urlsplit(request.headers.get("HX-Current-URL", "")).path or "/"
+        return Flask.response_class(status=401, headers={"HX-Redirect": url_for("auth.login", next=page)})
+    return _handle_http_exception(exc)
+
+
 def _handle_domain_error(exc: DomainError):
     db.session.rollback()
     return error_response(exc.status_code, exc.message, errors=exc.errors)
@@ -112,8 +130,10 @@ def _handle_unexpected(exc: Exception):
 def register_error_handlers(app: Flask) -> None:
     """Install handlers after flask-smorest's Api so web paths keep HTML errors."""
     from flask_limiter import RateLimitExceeded
+    from flask_wtf.csrf import CSRFError
 
     app.register_error_handler(HTTPException, _handle_http_exception)
     app.register_error_handler(RateLimitExceeded, _handle_rate_limited)
+    app.register_error_handler(CSRFError, _handle_csrf_error)
     app.register_error_handler(DomainError, _handle_domain_error)
     app.register_error_handler(Exception, _handle_unexpected)

@@ -7,6 +7,9 @@ from app.models import Plan, TenantStatus
 from app.schemas.common import StrictSchema
 
 
+TIMEZONE_ERROR = "Unknown timezone; use an IANA name such as America/Denver."
+
+
 class TenantSchema(ma.Schema):
     """A tenant as platform operators see it."""
 
@@ -27,7 +30,7 @@ class TenantCreateSchema(StrictSchema):
     subdomain = ma.fields.String(required=True, validate=ma.validate.Length(1, 63), metadata={"example": "happy-paws"})
     name = ma.fields.String(required=True, validate=ma.validate.Length(1, 200), metadata={"example": "Happy Paws Resort"})
     plan = ma.fields.Enum(Plan, load_default=Plan.FREE, metadata={"example": "PRO"})
-    timezone = ma.fields.String(load_default="UTC", validate=ma.validate.OneOf(sorted(zoneinfo.available_timezones())),
+    timezone = ma.fields.String(load_default="UTC", validate=ma.validate.OneOf(sorted(zoneinfo.available_timezones()), error=TIMEZONE_ERROR),
                                 metadata={"example": "America/Denver"})
     currency = ma.fields.String(load_default="USD", validate=ma.validate.Length(3, 3), metadata={"example": "USD"})
     tax_rate = ma.fields.Decimal(load_default="0", places=4, as_string=True, metadata={"example": "0.0825"})
@@ -50,7 +53,7 @@ class TenantSettingsSchema(ma.Schema):
     name = ma.fields.String(validate=ma.validate.Length(1, 200), metadata={"example": "Happy Paws Resort"})
     address = ma.fields.String(validate=ma.validate.Length(0, 500), metadata={"example": "12 Kennel Lane, Denver CO"})
     phone = ma.fields.String(validate=ma.validate.Length(0, 40), metadata={"example": "+1 303 555 0100"})
-    timezone = ma.fields.String(validate=ma.validate.OneOf(sorted(zoneinfo.available_timezones())),
+    timezone = ma.fields.String(validate=ma.validate.OneOf(sorted(zoneinfo.available_timezones()), error=TIMEZONE_ERROR),
                                 metadata={"example": "America/Denver"})
     currency = ma.fields.String(validate=ma.validate.Length(3, 3), metadata={"example": "USD"})
     tax_rate = ma.fields.Decimal(places=4, as_string=True, validate=ma.validate.Range(0, 1, max_inclusive=False),

@@ -22,7 +22,7 @@ def _validate(fields: dict) -> dict:
     if "name" in fields and not str(fields["name"]).strip():
         errors["name"] = ["Must not be empty."]
     if "timezone" in fields and fields["timezone"] not in zoneinfo.available_timezones():
-        errors["timezone"] = [f"Unknown IANA timezone {fields['timezone']!r}."]
+        errors["timezone"] = ["Unknown timezone; use an IANA name such as America/Denver."]
     if "currency" in fields:
         fields["currency"] = str(fields["currency"]).upper()
         if len(fields["currency"]) != 3 or not fields["currency"].isalpha():

@@ -166,3 +166,17 @@ def test_a_reset_token_from_one_tenant_is_useless_on_another(app, client, tenant
     _request_reset(client, tenant_a, tenant_a.email(Role.STAFF))
     link = _reset_link(app, tenant_a)
     assert _use_link(client, tenant_b, link, "a-brand-new-password").status_code == 422
+
+
+def test_an_expired_session_under_an_htmx_action_is_sent_to_sign_in(client, tenant_a):
+    r = client.post(f"/admin/users/{tenant_a.users[Role.STAFF]}", base_url=tenant_a.base_url, data={"role": "ADMIN"},
+                    headers={"HX-Request": "true", "HX-Current-URL": f"{tenant_a.base_url}/admin/users"})
+    assert r.status_code == 401 and r.headers["HX-Redirect"] == "/login?next=/admin/users"
+
+
+def test_htmx_errors_go_to_the_notice_area_not_the_target(client, tenant_a):
+    web_login(client, tenant_a, Role.STAFF)
+    page = client.get("/", base_url=tenant_a.base_url).get_data(as_text=True)
+    r = client.get("/admin/users", base_url=tenant_a.base_url,
+                   headers={"HX-Request": "true", "X-CSRFToken": csrf_from(page)})
+    assert r.status_code == 403 and r.headers["HX-Retarget"] == "#notices"
