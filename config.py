@@ -55,6 +55,8 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
     HSTS = False
     MAIL_FROM = os.environ.get("MAIL_FROM", "no-reply@tailtown.local")
+    PHONE_REGION = os.environ.get("PHONE_REGION", "US")  # how numbers without a country code are read
+    UPLOAD_DIR = os.environ.get("UPLOAD_DIR")  # local photo storage; defaults to instance/uploads
     SMTP_HOST = os.environ.get("SMTP_HOST")
     SMTP_PORT = int(os.environ.get("SMTP_PORT", "25"))
 

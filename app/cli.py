@@ -11,6 +11,7 @@ from app.tenancy import tenant_context
 tenants_cli = AppGroup("tenants", help="Create, list, pause, resume and re-plan tenants.")
 users_cli = AppGroup("users", help="Manage a tenant's staff accounts.")
 keys_cli = AppGroup("api-keys", help="Create and revoke a tenant's API keys.")
+import_cli = AppGroup("import", help="Import a tenant's data from files.")
 
 
 def _fail(exc: DomainError) -> None:
@@ -121,9 +122,27 @@ def revoke_key(subdomain, key_id):
     click.echo(f"revoked {key_id}")
 
 
+@import_cli.command("customers")
+@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
+@click.option("--tenant", "subdomain", required=True)
+@click.option("--dry-run", is_flag=True, help="Check every row and report problems; import nothing.")
+def import_customers(file, subdomain, dry_run):
+    """Import customers with pets and vaccinations from CSV (format: app/services/customer_csv.py)."""
+    from app.services.customer_csv import import_customers as run_import
+
+    with tenant_context(_tenant(subdomain)):
+        report = run_import(text=file.read(), dry_run=dry_run)
+    for problem in report.problems:
+        click.echo(f"line {problem.line}: {problem.field}: {problem.message}", err=True)
+    summary = f"{report.rows} rows: {report.customers} customers, {report.pets} pets, {report.vaccinations} vaccinations"
+    if report.problems:
+        raise click.ClickException(f"{len(report.problems)} problems; nothing imported ({summary}).")
+    click.echo(f"{'checked (dry run)' if dry_run else 'imported'}: {summary}")
+
+
 def register_commands(app: Flask) -> None:
     """Attach every command group to the app's CLI."""
     from app.demo import seed_demo
 
-    for group in (tenants_cli, users_cli, keys_cli, seed_demo):
+    for group in (tenants_cli, users_cli, keys_cli, import_cli, seed_demo):
         app.cli.add_command(group)

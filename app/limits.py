@@ -1,5 +1,4 @@
 """Per-tenant rate limits: one shared bucket per tenant for the API, a larger one for the web."""
-import math
 import time
 
 from flask import current_app
@@ -34,8 +33,8 @@ def breach_details() -> dict:
     current = limiter.current_limit
     retry_after = 1
     if current:
-        # reset_at is whole seconds, so ceil can overshoot the window by one; clamp to it.
-        retry_after = max(1, min(math.ceil(current.reset_at - time.time()), current.limit.get_expiry()))
+        # Whole seconds, rounded down as Flask-Limiter rounds its Retry-After header.
+        retry_after = max(1, min(int(current.reset_at - time.time()), current.limit.get_expiry()))
     tenant = current_tenant_or_none()
     return {"tenant": tenant.subdomain if tenant else None, "retry_after": retry_after,
             "limit": str(current.limit) if current else None}

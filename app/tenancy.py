@@ -39,6 +39,7 @@ class TenantInfo:
     timezone: str
     currency: str
     tax_rate: Decimal
+    vaccine_warning_days: int = 30
 
     @property
     def is_active(self) -> bool:
@@ -49,7 +50,7 @@ class TenantInfo:
         return cls(
             id=tenant.id, subdomain=tenant.subdomain, name=tenant.name, status=TenantStatus(tenant.status),
             plan=Plan(tenant.plan), timezone=tenant.timezone, currency=tenant.currency,
-            tax_rate=Decimal(tenant.tax_rate),
+            tax_rate=Decimal(tenant.tax_rate), vaccine_warning_days=tenant.vaccine_warning_days,
         )
 
 

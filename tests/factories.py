@@ -23,6 +23,19 @@ def _accounts_rows(app, fx) -> None:
     accounts.request_password_reset(email=fx.email(Role.STAFF))
 
 
+@row_maker
+def _customer_rows(app, fx) -> None:
+    """A tagged household with a pet and a vaccination (requirements come with every new tenant)."""
+    from datetime import date
+
+    from app.models import Species
+    from app.services import customers, pets
+
+    customer = customers.create_customer(first_name="Row", last_name="Maker", tags=["vip"])
+    pet = pets.create_pet(customer_id=customer.id, name="Rowdy", species=Species.DOG)
+    pets.add_vaccination(pet_id=pet.id, vaccine="Rabies", given_on=date(2026, 1, 1), expires_on=date(2029, 1, 1))
+
+
 def give_every_scoped_model_rows(app, fx) -> None:
     """Run every registered maker for fx's tenant."""
     with app.app_context(), app.test_request_context(base_url=fx.base_url):
@@ -31,3 +44,17 @@ def give_every_scoped_model_rows(app, fx) -> None:
         with tenant_context(tenant):
             for maker in ROW_MAKERS:
                 maker(app, fx)
+
+
+@row_maker
+def _catalog_and_kennel_rows(app, fx) -> None:
+    """A service, an add-on linked to it, a price rule linked to it, and a kennel."""
+    from app.models import AddOnUnit, AmountType, KennelSize, KennelType, PriceUnit, RuleEffect, RuleKind
+    from app.services import catalog, kennels
+
+    service = catalog.create_service(name="Boarding", category="BOARDING", price_cents=4500,
+                                     price_unit=PriceUnit.PER_NIGHT)
+    catalog.create_addon(name="Extra walk", price_cents=800, unit=AddOnUnit.PER_DAY, service_ids=[service.id])
+    catalog.create_price_rule(name="Second dog", kind=RuleKind.ADDITIONAL_PET, from_pet=2, effect=RuleEffect.DISCOUNT,
+                              amount_type=AmountType.PERCENT, percent=10, service_ids=[service.id])
+    kennels.create_kennel(code="A01", type=KennelType.RUN, size=KennelSize.L)

@@ -2,6 +2,11 @@
 from flask import Flask, request
 
 from app.api import api_keys, audit, platform, tenant, users
+from app.api import addons, kennels, price_rules, quotes
+from app.api import services as catalog_services
+from app.api import customers, pets, vaccine_requirements
+from flask_smorest import Blueprint
+
 from app.auth import PUBLIC_API_PREFIXES, authenticate_api_request
 from app.extensions import api, csrf
 from app.limits import api_limit, operator_limit
@@ -9,12 +14,17 @@ from app.schemas.common import ErrorSchema
 
 # Tenant resources: API-key auth, the tenant's plan limit (one bucket shared by all of them).
 TENANT_BLUEPRINTS = [tenant.blp, users.blp, api_keys.blp, audit.blp]
+TENANT_BLUEPRINTS += [catalog_services.blp, addons.blp, price_rules.blp, kennels.blp, quotes.blp]
+TENANT_BLUEPRINTS += [customers.blp, pets.blp, vaccine_requirements.blp]
 
 
 def _authenticate() -> None:
     if not request.path.startswith(PUBLIC_API_PREFIXES):
         authenticate_api_request()
 
+
+# Query strings follow each schema's own `unknown` (RAISE): a misspelt filter is a 422, not ignored.
+Blueprint.ARGUMENTS_PARSER.unknown = None
 
 # Blueprint setup happens once, at import, so several apps (tests) can register the same blueprints.
 for _blueprint in TENANT_BLUEPRINTS:

@@ -1,7 +1,7 @@
 """Audit events and their filters."""
 import marshmallow as ma
 
-from app.schemas.common import StrictSchema
+from app.schemas.common import QuerySchema, StrictSchema
 
 
 class AuditEventSchema(ma.Schema):
@@ -21,7 +21,7 @@ class AuditEventSchema(ma.Schema):
     request_id = ma.fields.String(allow_none=True)
 
 
-class AuditQuerySchema(StrictSchema):
+class AuditQuerySchema(QuerySchema):
     """Filters for the audit trail."""
 
     action = ma.fields.String(metadata={"example": "user.role_changed"})

@@ -58,6 +58,9 @@ def create_tenant(*, subdomain: str, name: str, plan: Plan = Plan.FREE, timezone
         db.session.rollback()
         raise Conflict(f"Subdomain {subdomain!r} is taken.", errors={"subdomain": ["Already taken."]}) from None
     with tenant_context(tenant):
+        from app.services.compliance import add_default_requirements
+
+        add_default_requirements()
         audit.record("tenant.created", "tenant", tenant.id, changes={"plan": tenant.plan.value})
         db.session.commit()
     forget_tenant(subdomain)
@@ -113,3 +116,10 @@ def update_settings(*, tenant_id, **fields) -> Tenant:
     db.session.commit()
     forget_tenant(tenant.subdomain)
     return tenant
+
+
+def warning_days() -> int:
+    """The current tenant's vaccine expiry warning window in days (from the cached tenant)."""
+    from app.tenancy import current_tenant
+
+    return current_tenant().vaccine_warning_days

@@ -2,15 +2,22 @@
 from flask import Flask, request
 
 from app.models import Role
+from app.services.contact import format_phone
+from app.web.filters import age_of, customer_form_values, merged
 from app.web import admin, auth, home
+from app.web import customers, pets, settings
 
 
 def register_web(app: Flask) -> None:
     """Register page blueprints and the layout switch between full page and fragment."""
     for module in (home, auth, admin):
         app.register_blueprint(module.bp)
+    for module in (customers, pets, settings):
+        app.register_blueprint(module.bp)
 
     @app.context_processor
     def layout():
         # htmx requests get the page body only; normal requests get the full layout.
-        return {"layout": "_partial.html" if request.headers.get("HX-Request") else "base.html", "Role": Role}
+        return {"layout": "_partial.html" if request.headers.get("HX-Request") else "base.html", "Role": Role,
+                "format_phone": format_phone, "age_of": age_of, "merged": merged,
+                "customer_form_values": customer_form_values}

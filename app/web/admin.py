@@ -99,3 +99,22 @@ def settings():
             return render_form_error("admin/_settings_form.html", exc, tenant=tenant)
         return render_template("admin/_settings_form.html", tenant=tenant, errors={}, form={}, saved=True)
     return render_template("admin/settings.html", tenant=tenant, errors={}, form={})
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@requires(Role.ADMIN)
+def import_customers():
+    """Upload a customers CSV: check it (dry run) first, then import all-or-nothing."""
+    from app.services.customer_csv import COLUMNS, import_customers as run_import
+
+    if request.method == "GET":
+        return render_template("admin/import.html", columns=COLUMNS, report=None)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise RuleViolation("Choose a CSV file.", errors={"file": ["Choose a CSV file."]})
+    try:
+        text = upload.read().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise RuleViolation("The file is not UTF-8 text.", errors={"file": ["Save the CSV as UTF-8."]}) from None
+    report = run_import(text=text, dry_run=request.form.get("mode") != "import")
+    return render_template("admin/import.html", columns=COLUMNS, report=report), (422 if report.problems else 200)

@@ -41,11 +41,35 @@ def safe_next(target: str | None, default: str) -> str:
     return default
 
 
-def load_form(schema: ma.Schema, *, partial: bool = False) -> dict:
-    """Parse a submitted form with the API's schema; blank optional inputs count as absent."""
-    data = {k: v for k, v in request.form.items() if k != "csrf_token" and (v != "" or k in schema.fields and schema.fields[k].required)}
+def form_data(schema: ma.Schema, overrides: dict | None = None) -> dict:
+    """The submitted form as the schema expects it.
+
+    A blank input clears the field (None or "" by type) instead of being dropped; the last value
+    wins for scalars (so a hidden `false` before a checkbox works); list fields take every value.
+    """
+    data = {}
+    for name, field in schema.fields.items():
+        if field.dump_only or name not in request.form:
+            continue
+        values = request.form.getlist(name)
+        if isinstance(field, ma.fields.List):
+            data[name] = [v for v in values if v != ""]
+            continue
+        value = values[-1]
+        if value == "":
+            if field.allow_none:
+                value = None
+            elif not isinstance(field, ma.fields.String):
+                continue  # an empty number or date input: leave the stored value alone
+        data[name] = value
+    data.update(overrides or {})
+    return data
+
+
+def load_form(schema: ma.Schema, *, partial: bool = False, overrides: dict | None = None) -> dict:
+    """Parse a submitted form with the API's schema; errors come back naming each field."""
     try:
-        return schema.load(data, partial=partial)
+        return schema.load(form_data(schema, overrides), partial=partial)
     except ma.ValidationError as exc:
         raise RuleViolation("Please correct the highlighted fields.", errors=exc.messages) from None
 

@@ -1,6 +1,7 @@
 """Tenant isolation across the whole API, discovered from the URL map and the OpenAPI document,
 so routes added later are covered without editing this file (only ID_FACTORIES grows)."""
 import re
+import uuid
 
 from app.models import Role
 
@@ -11,12 +12,56 @@ def _first_event_id(client, fx):
     return client.get("/api/v1/audit-events", headers=fx.headers()).json[0]["id"]
 
 
+def _catalog_row(path, body):
+    """Tenant A's first row at path (catalog and kennels), created once if there is none."""
+    def factory(client, fx):
+        rows = client.get(path, headers=fx.headers()).json
+        return rows[0]["id"] if rows else client.post(path, headers=fx.headers(), json=body).json["id"]
+    return factory
+
+
+_service_id = _catalog_row("/api/v1/services", {"name": "Boarding", "category": "BOARDING", "price_cents": 4500,
+                                                "price_unit": "PER_NIGHT"})
+
+
+_HOUSEHOLDS: dict = {}
+
+
+def _household(client, fx) -> dict:
+    """One customer of fx with a pet and a vaccination, made once per tenant per test."""
+    key = (fx.id, id(client))
+    if key not in _HOUSEHOLDS:
+        customer = client.post("/api/v1/customers", headers=fx.headers(),
+                               json={"first_name": "Iso", "last_name": "Lation", "email": f"iso@{fx.subdomain}.example"})
+        customer_id = customer.json["id"]
+        pet = client.post(f"/api/v1/customers/{customer_id}/pets", headers=fx.headers(),
+                          json={"name": "Isopup", "species": "DOG"}).json
+        vaccination = client.post(f"/api/v1/pets/{pet['id']}/vaccinations", headers=fx.headers(),
+                                  json={"vaccine": "Rabies", "given_on": "2026-01-01", "expires_on": "2029-01-01"}).json
+        _HOUSEHOLDS[key] = {"customer_id": customer_id, "pet_id": pet["id"], "vaccination_id": vaccination["id"]}
+    return _HOUSEHOLDS[key]
+
+
+def _requirement_id(client, fx):
+    return client.get("/api/v1/vaccine-requirements", headers=fx.headers()).json[0]["id"]
+
+
 # URL/body parameter name -> how to get one of tenant A's ids for it.
 ID_FACTORIES = {
+    "customer_id": lambda client, fx: _household(client, fx)["customer_id"],
+    "pet_id": lambda client, fx: _household(client, fx)["pet_id"],
+    "vaccination_id": lambda client, fx: _household(client, fx)["vaccination_id"],
+    "requirement_id": _requirement_id,
     "user_id": lambda client, fx: fx.users[Role.STAFF],
     "key_id": lambda client, fx: fx.key_ids[Role.STAFF],
     "created_by_id": lambda client, fx: fx.users[Role.ADMIN],
     "event_id": _first_event_id,
+    "service_id": _service_id,
+    "service_ids": _service_id,
+    "addon_id": _catalog_row("/api/v1/addons", {"name": "Extra walk", "price_cents": 800, "unit": "PER_DAY"}),
+    "rule_id": _catalog_row("/api/v1/price-rules", {"name": "Second dog", "kind": "ADDITIONAL_PET", "from_pet": 2,
+                                                    "effect": "DISCOUNT", "amount_type": "PERCENT", "percent": "10"}),
+    "kennel_id": _catalog_row("/api/v1/kennels", {"code": "A01", "type": "RUN", "size": "L"}),
 }
 
 
@@ -29,22 +74,40 @@ def test_every_id_parameter_has_a_factory(app):
     assert not missing, f"add tenant-A factories for {missing} to ID_FACTORIES"
 
 
+def _example_body(spec, rule, method):
+    """The OpenAPI example body of an operation (so validation passes and the lookup decides)."""
+    path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule)
+    operation = spec["paths"].get(path, {}).get(method.lower(), {})
+    content = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+    return content.get("example", {})
+
+
+def _call(client, fx, rule, method, values, body):
+    path = rule.rule
+    for arg, value in values.items():
+        path = re.sub(rf"<[^>]*:?{arg}>", str(value), path)
+    return client.open(path, method=method, headers=fx.headers(Role.ADMIN, **{"If-Match": "*"}),
+                       json=body if method in ("POST", "PUT", "PATCH") else None)
+
+
 def test_another_tenants_ids_in_urls_are_404_for_every_method(app, client, tenant_a, tenant_b):
+    """B gets 404 for A's ids; where the body is refused first, exactly as for an id that does not exist."""
+    spec = client.get("/api/v1/openapi.json").json
     checked, failures = 0, []
     for rule in _api_rules(app):
         if not rule.arguments:
             continue
-        values = {arg: ID_FACTORIES[arg](client, tenant_a) for arg in rule.arguments}
-        path = rule.rule
-        for arg, value in values.items():
-            path = re.sub(rf"<[^>]*:?{arg}>", str(value), path)
+        a_ids = {arg: ID_FACTORIES[arg](client, tenant_a) for arg in rule.arguments}
+        nobody = {arg: uuid.uuid4() for arg in rule.arguments}
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            headers = tenant_b.headers(Role.ADMIN, **{"If-Match": "*"})
-            response = client.open(path, method=method, headers=headers,
-                                   json={} if method in ("POST", "PUT", "PATCH") else None)
+            body = _example_body(spec, rule, method)
+            crossed = _call(client, tenant_b, rule, method, a_ids, body)
+            missing = _call(client, tenant_b, rule, method, nobody, body)
             checked += 1
-            if response.status_code != 404:
-                failures.append(f"{method} {rule.rule} -> {response.status_code}")
+            same = (crossed.status_code, (crossed.json or {}).get("message")) == \
+                (missing.status_code, (missing.json or {}).get("message"))
+            if crossed.status_code != 404 and not (same and crossed.status_code >= 400):
+                failures.append(f"{method} {rule.rule} -> {crossed.status_code} (nonexistent id: {missing.status_code})")
     assert checked >= 5
     assert not failures, failures
     # And nothing of A's changed: A's staff key (B tried to revoke it) still works.
@@ -80,14 +143,20 @@ def _body_id_fields(spec):
 
 
 def test_another_tenants_ids_inside_bodies_are_refused(app, client, tenant_a, tenant_b):
+    """B refers to A's rows in a body (on B's own URLs): refused, and nothing of B's changes."""
     spec = client.get("/api/v1/openapi.json").json
-    failures = []
+    checked, failures = 0, []
     for method, path, field in _body_id_fields(spec):
-        if path.startswith(SKIP_PREFIXES) or "{" in path:
+        if path.startswith(SKIP_PREFIXES):
             continue
+        url = path
+        for arg in re.findall(r"{(\w+)}", path):
+            url = url.replace("{" + arg + "}", str(ID_FACTORIES[arg](client, tenant_b)))
         value = str(ID_FACTORIES[field](client, tenant_a))
         body = {field: [value] if field.endswith("_ids") else value}
-        r = client.open(path, method=method, headers=tenant_b.headers(), json=body)
-        if r.status_code < 400:
-            failures.append(f"{method} {path} accepted A's {field}")
+        r = client.open(url, method=method, headers=tenant_b.headers(**{"If-Match": "*"}), json=body)
+        checked += 1
+        if r.status_code not in (404, 422):
+            failures.append(f"{method} {path} with A's {field} -> {r.status_code}")
+    assert checked >= 1
     assert not failures, failures

@@ -18,7 +18,7 @@ def test_a_free_tenant_gets_429_on_request_101_with_the_documented_body(app, cli
     assert body["code"] == 429 and body["status"] == "Too Many Requests"
     assert body["tenant"] == "free-paws" and body["request_id"] == "limit-1"
     assert 0 < body["retry_after"] <= 15 * 60 and "100 per 15 minute" in body["message"]
-    assert int(r.headers["Retry-After"]) == body["retry_after"]
+    assert abs(int(r.headers["Retry-After"]) - body["retry_after"]) <= 1  # computed a moment apart
     assert r.headers["X-RateLimit-Limit"] == "100" and r.headers["X-RateLimit-Remaining"] == "0"
     # Tenant B is untouched by A's exhaustion.
     assert client.get("/api/v1/me", headers=tenant_b.headers()).status_code == 200

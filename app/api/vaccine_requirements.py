@@ -1,0 +1,39 @@
+"""Which vaccines each species needs for each service category."""
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from app.auth import requires
+from app.models import Role
+from app.schemas.common import ErrorSchema
+from app.schemas.pets import VaccineRequirementCreateSchema, VaccineRequirementSchema
+from app.services import compliance as service
+
+blp = Blueprint("vaccine_requirements", __name__, url_prefix="/api/v1/vaccine-requirements",
+                description="Vaccine requirements (managers edit; everyone reads).")
+
+
+@blp.route("")
+class Requirements(MethodView):
+    @blp.response(200, VaccineRequirementSchema(many=True))
+    def get(self):
+        """Every requirement."""
+        return service.list_requirements()
+
+    @blp.arguments(VaccineRequirementCreateSchema, example={"species": "DOG", "category": "DAYCARE",
+                                                            "vaccine": "Canine Influenza"})
+    @blp.response(201, VaccineRequirementSchema)
+    @blp.alt_response(409, schema=ErrorSchema)
+    @requires(Role.MANAGER)
+    def post(self, data):
+        """Require a vaccine (managers)."""
+        return service.add_requirement(**data)
+
+
+@blp.route("/<uuid:requirement_id>")
+class RequirementById(MethodView):
+    @blp.response(204)
+    @blp.alt_response(404, schema=ErrorSchema)
+    @requires(Role.MANAGER)
+    def delete(self, requirement_id):
+        """Stop requiring a vaccine (managers)."""
+        service.remove_requirement(requirement_id=requirement_id)

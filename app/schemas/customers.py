@@ -1,0 +1,90 @@
+"""Customer schemas: list items, detail (with pets), create and update bodies."""
+import marshmallow as ma
+
+from app.models import ContactMethod, Species
+from app.schemas.common import QuerySchema, StrictSchema
+from app.schemas.pets import PetDetailSchema, PetSummarySchema
+
+
+class CustomerBaseSchema(ma.Schema):
+    """Fields shared by every customer representation."""
+
+    id = ma.fields.UUID(dump_only=True)
+    first_name = ma.fields.String(metadata={"example": "Jane"})
+    last_name = ma.fields.String(metadata={"example": "Doe"})
+    email = ma.fields.String(allow_none=True, metadata={"example": "jane@example.com"})
+    phone = ma.fields.String(allow_none=True, metadata={"example": "+15551234567"})
+    alt_phone = ma.fields.String(allow_none=True, metadata={"example": None})
+    preferred_contact = ma.fields.Enum(ContactMethod, metadata={"example": "SMS"})
+    active = ma.fields.Boolean(metadata={"example": True})
+    tags = ma.fields.List(ma.fields.String(), attribute="tag_names", metadata={"example": ["vip"]})
+    created_at = ma.fields.AwareDateTime(dump_only=True)
+    updated_at = ma.fields.AwareDateTime(dump_only=True)
+
+
+class CustomerListItemSchema(CustomerBaseSchema):
+    """A customer in a list, with pet summaries (name, species, badges)."""
+
+    pets = ma.fields.List(ma.fields.Nested(PetSummarySchema))
+
+
+class CustomerDetailSchema(CustomerBaseSchema):
+    """A customer with everything the front desk needs: contact, emergency contact, notes, pets."""
+
+    address_line1 = ma.fields.String(metadata={"example": "12 Elm St"})
+    address_line2 = ma.fields.String()
+    city = ma.fields.String(metadata={"example": "Denver"})
+    region = ma.fields.String(metadata={"example": "CO"})
+    postal_code = ma.fields.String(metadata={"example": "80202"})
+    emergency_name = ma.fields.String(metadata={"example": "John Doe"})
+    emergency_phone = ma.fields.String(allow_none=True, metadata={"example": "+15559876543"})
+    emergency_relationship = ma.fields.String(metadata={"example": "Spouse"})
+    notes = ma.fields.String(metadata={"example": "Prefers afternoon pickup."})
+    pets = ma.fields.List(ma.fields.Nested(PetDetailSchema))
+
+
+TEXT = {"validate": ma.validate.Length(max=200)}
+
+
+class CustomerWriteSchema(StrictSchema):
+    """Create or update a customer; phones in any format, stored as E.164."""
+
+    first_name = ma.fields.String(validate=ma.validate.Length(1, 100), metadata={"example": "Jane"})
+    last_name = ma.fields.String(validate=ma.validate.Length(1, 100), metadata={"example": "Doe"})
+    email = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=254),
+                             metadata={"example": "Jane@Example.com"})
+    phone = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=40), metadata={"example": "(555) 123-4567"})
+    alt_phone = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=40))
+    address_line1 = ma.fields.String(**TEXT)
+    address_line2 = ma.fields.String(**TEXT)
+    city = ma.fields.String(validate=ma.validate.Length(max=100))
+    region = ma.fields.String(validate=ma.validate.Length(max=100))
+    postal_code = ma.fields.String(validate=ma.validate.Length(max=20))
+    emergency_name = ma.fields.String(**TEXT)
+    emergency_phone = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=40))
+    emergency_relationship = ma.fields.String(validate=ma.validate.Length(max=100))
+    preferred_contact = ma.fields.Enum(ContactMethod, metadata={"example": "SMS"})
+    notes = ma.fields.String(validate=ma.validate.Length(max=10_000))
+    tags = ma.fields.List(ma.fields.String(validate=ma.validate.Length(1, 40)), validate=ma.validate.Length(max=20),
+                          metadata={"example": ["vip"]})
+    active = ma.fields.Boolean()
+
+
+class CustomerCreateSchema(CustomerWriteSchema):
+    """Create a customer: first and last name are required."""
+
+    first_name = ma.fields.String(required=True, validate=ma.validate.Length(1, 100), metadata={"example": "Jane"})
+    last_name = ma.fields.String(required=True, validate=ma.validate.Length(1, 100), metadata={"example": "Doe"})
+
+
+class CustomerQuerySchema(QuerySchema):
+    """Search, filter and sort customers."""
+
+    q = ma.fields.String(metadata={"description": "Name words (any order, prefix, accent-insensitive), email, "
+                                                  "phone digits in any format, or pet name.", "example": "jan do"})
+    active = ma.fields.Boolean()
+    tag = ma.fields.String()
+    species = ma.fields.Enum(Species, metadata={"description": "Has a pet of this species."})
+    has_expired_vaccinations = ma.fields.Boolean()
+    sort = ma.fields.String(load_default="name", validate=ma.validate.OneOf(["name", "-name", "created_at",
+                                                                            "-created_at"]))

@@ -1,0 +1,188 @@
+"""Vaccine compliance: which required vaccines are current, expiring soon, expired or missing.
+
+A vaccination is valid from `given_on` through `expires_on` (inclusive). For a date range (a stay
+from `start` to `end`, both days included) a vaccine is:
+
+- CURRENT        a record covers every day of the range and stays valid at least `warning_days` after it;
+- EXPIRING_SOON  a record covers the range but expires within `warning_days` (inclusive) after its last day;
+- EXPIRED        the pet has a record for the vaccine but none covers the whole range;
+- MISSING        the pet has no record for the vaccine at all.
+
+The pet's overall status is the worst of its required vaccines, in the order
+MISSING > EXPIRED > EXPIRING_SOON > CURRENT (CURRENT when nothing is required).
+"""
+import enum
+import uuid
+import zoneinfo
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+
+from app.cache import cache_delete, cache_get, cache_set
+from app.errors import Conflict, NotFound, RuleViolation
+from app.extensions import db
+from app.models import ServiceCategory, Species, VaccineRequirement
+from app.services import audit
+from app.tenancy import current_tenant
+
+
+class Status(enum.StrEnum):
+    CURRENT = "CURRENT"
+    EXPIRING_SOON = "EXPIRING_SOON"
+    EXPIRED = "EXPIRED"
+    MISSING = "MISSING"
+
+
+SEVERITY = [Status.CURRENT, Status.EXPIRING_SOON, Status.EXPIRED, Status.MISSING]
+DEFAULT_REQUIREMENTS = {
+    Species.DOG: {
+        ServiceCategory.BOARDING: ["Rabies", "DHPP", "Bordetella"],
+        ServiceCategory.DAYCARE: ["Rabies", "DHPP", "Bordetella"],
+        ServiceCategory.GROOMING: ["Rabies"],
+        ServiceCategory.TRAINING: ["Rabies", "DHPP"],
+    },
+    Species.CAT: {
+        ServiceCategory.BOARDING: ["Rabies", "FVRCP"],
+        ServiceCategory.DAYCARE: ["Rabies", "FVRCP"],
+        ServiceCategory.GROOMING: ["Rabies"],
+    },
+}
+KNOWN_VACCINES = ["Rabies", "DHPP", "Bordetella", "Canine Influenza", "Leptospirosis", "Lyme", "FVRCP", "FeLV"]
+
+
+@dataclass(frozen=True)
+class VaccineStatus:
+    """One required vaccine's status and the record that decided it."""
+
+    vaccine: str
+    status: Status
+    expires_on: date | None
+
+
+@dataclass(frozen=True)
+class Compliance:
+    """A pet's compliance for one category and date range."""
+
+    category: ServiceCategory
+    start: date
+    end: date
+    status: Status
+    vaccines: list[VaccineStatus]
+
+    @property
+    def ok(self) -> bool:
+        """True when the pet may stay (nothing missing or expired)."""
+        return self.status in (Status.CURRENT, Status.EXPIRING_SOON)
+
+
+def evaluate(*, required: list[str], records: list[tuple[str, date, date]], category: ServiceCategory,
+             start: date, end: date, warning_days: int) -> Compliance:
+    """Pure: compliance of records [(vaccine, given_on, expires_on)] against required vaccines."""
+    if end < start:
+        raise RuleViolation("The range ends before it starts.", errors={"end": ["Must be on or after start."]})
+    statuses = []
+    for vaccine in required:
+        mine = [(g, e) for v, g, e in records if v.casefold() == vaccine.casefold()]
+        covering = [e for g, e in mine if g <= start and e >= end]
+        if covering:
+            best = max(covering)
+            status = Status.EXPIRING_SOON if best <= end + timedelta(days=warning_days) else Status.CURRENT
+            statuses.append(VaccineStatus(vaccine, status, best))
+        elif mine:
+            statuses.append(VaccineStatus(vaccine, Status.EXPIRED, max(e for _, e in mine)))
+        else:
+            statuses.append(VaccineStatus(vaccine, Status.MISSING, None))
+    overall = max((s.status for s in statuses), key=SEVERITY.index, default=Status.CURRENT)
+    return Compliance(category=category, start=start, end=end, status=overall, vaccines=statuses)
+
+
+def tenant_today() -> date:
+    """Today in the tenant's timezone (not the server's)."""
+    return datetime.now(zoneinfo.ZoneInfo(current_tenant().timezone)).date()
+
+
+# --- requirements (cached per tenant: every pet card needs them) ---------------------------------
+
+
+def _requirements_key() -> str:
+    return f"vaccine-requirements:{current_tenant().id}"
+
+
+def requirement_map() -> dict[tuple[str, str], list[str]]:
+    """{(species, category): [vaccines]} for the current tenant, cached."""
+    cached = cache_get(_requirements_key())
+    if cached is not None:
+        return cached
+    mapping: dict[tuple[str, str], list[str]] = {}
+    for req in list_requirements():
+        mapping.setdefault((req.species.value, req.category.value), []).append(req.vaccine)
+    cache_set(_requirements_key(), mapping, timeout=3600)
+    return mapping
+
+
+def list_requirements() -> list[VaccineRequirement]:
+    """The tenant's vaccine requirements, ordered."""
+    return list(db.session.execute(select(VaccineRequirement).order_by(
+        VaccineRequirement.species, VaccineRequirement.category, VaccineRequirement.vaccine)).scalars())
+
+
+def known_vaccines() -> list[str]:
+    """The tenant's vaccine list: the common ones plus any its requirements name."""
+    names = {v for vaccines in requirement_map().values() for v in vaccines}
+    return sorted(set(KNOWN_VACCINES) | names, key=str.casefold)
+
+
+def add_requirement(*, species: Species, category: ServiceCategory, vaccine: str) -> VaccineRequirement:
+    """Require a vaccine of a species for a service category (managers)."""
+    vaccine = (vaccine or "").strip()
+    if not vaccine or len(vaccine) > 60:
+        raise RuleViolation("Vaccine name required.", errors={"vaccine": ["1 to 60 characters."]})
+    exists = db.session.execute(select(VaccineRequirement).where(
+        VaccineRequirement.species == species, VaccineRequirement.category == category,
+        VaccineRequirement.vaccine == vaccine)).scalar_one_or_none()
+    if exists:
+        raise Conflict(f"{vaccine} is already required for {species.value} {category.value}.",
+                       errors={"vaccine": ["Already required."]})
+    req = VaccineRequirement(species=species, category=category, vaccine=vaccine)
+    db.session.add(req)
+    db.session.flush()
+    audit.record("vaccine_requirement.created", "vaccine_requirement", req.id,
+                 changes={"species": species, "category": category, "vaccine": vaccine})
+    db.session.commit()
+    cache_delete(_requirements_key())
+    return req
+
+
+def remove_requirement(*, requirement_id: uuid.UUID) -> None:
+    """Stop requiring a vaccine."""
+    req = db.session.execute(select(VaccineRequirement).where(VaccineRequirement.id == requirement_id)) \
+        .scalar_one_or_none()
+    if req is None:
+        raise NotFound("Vaccine requirement not found.")
+    audit.record("vaccine_requirement.deleted", "vaccine_requirement", req.id,
+                 changes={"species": req.species, "category": req.category, "vaccine": req.vaccine})
+    db.session.delete(req)
+    db.session.commit()
+    cache_delete(_requirements_key())
+
+
+def add_default_requirements() -> None:
+    """Give a new tenant the common requirements, in the caller's transaction."""
+    for species, categories in DEFAULT_REQUIREMENTS.items():
+        for category, vaccines in categories.items():
+            for vaccine in vaccines:
+                db.session.add(VaccineRequirement(species=species, category=category, vaccine=vaccine))
+
+
+def pet_compliance(*, species: str, records: list[tuple[str, date, date]], category: ServiceCategory,
+                   start: date | None = None, end: date | None = None) -> Compliance:
+    """Compliance of one pet's records for a category and range (default: today), using cached requirements."""
+    today = tenant_today()
+    start = start or today
+    end = end or start
+    required = requirement_map().get((str(species), category.value), [])
+    from app.services.tenants import warning_days
+
+    return evaluate(required=required, records=records, category=category, start=start, end=end,
+                    warning_days=warning_days())

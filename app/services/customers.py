@@ -1,0 +1,242 @@
+"""Customers: create, edit, deactivate/delete, search, and the cached customer-with-pets lookup."""
+import re
+import uuid
+from typing import Any
+
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from app.cache import cache_delete, cache_get, cache_set
+from app.errors import Conflict, NotFound, RuleViolation
+from app.extensions import db
+from app.models import ContactMethod, Customer, CustomerTag, Pet, Species, Vaccination
+from app.pagination import paginate
+from app.services import audit
+from app.services.contact import digits, fold, normalize_email, normalize_phone
+from app.tenancy import current_tenant
+
+PHONE_FIELDS = ("phone", "alt_phone", "emergency_phone")
+TEXT_LIMITS = {"notes": 10_000}
+EDITABLE = ["first_name", "last_name", "email", "phone", "alt_phone", "address_line1", "address_line2", "city",
+            "region", "postal_code", "emergency_name", "emergency_phone", "emergency_relationship",
+            "preferred_contact", "notes", "active"]
+DETAIL_TTL = 600
+_TAG = re.compile(r"^[a-z0-9][a-z0-9 _-]{0,39}$")
+# Reservations and invoices register here: a customer they refer to is deactivated, never deleted.
+HISTORY_CHECKS: list = []
+
+
+# --- normalising input ---------------------------------------------------------------------------
+
+
+def _clean(fields: dict[str, Any]) -> dict[str, Any]:
+    """Normalise email and phones and check limits; errors name every bad field at once."""
+    errors: dict[str, list[str]] = {}
+    out = dict(fields)
+    if "email" in out:
+        try:
+            out["email"] = normalize_email(out["email"])
+        except ValueError as exc:
+            errors["email"] = [str(exc)]
+    for field in PHONE_FIELDS:
+        if field in out:
+            try:
+                out[field] = normalize_phone(out[field])
+            except ValueError as exc:
+                errors[field] = [str(exc)]
+    for field in ("first_name", "last_name"):
+        if field in out:
+            out[field] = (out[field] or "").strip()
+            if not out[field]:
+                errors[field] = ["Must not be empty."]
+    for field, limit in TEXT_LIMITS.items():
+        if field in out and len(out[field] or "") > limit:
+            errors[field] = [f"At most {limit:,} characters."]
+    if "preferred_contact" in out and out["preferred_contact"] is not None:
+        out["preferred_contact"] = ContactMethod(out["preferred_contact"])
+    if "tags" in out:
+        tags = sorted({(t or "").strip().lower() for t in out["tags"] if (t or "").strip()})
+        bad = [t for t in tags if not _TAG.fullmatch(t)]
+        if bad:
+            errors["tags"] = [f"Tags are up to 40 lowercase letters, digits, spaces, - or _: {', '.join(bad)}"]
+        out["tags"] = tags
+    if errors:
+        raise RuleViolation("Please correct the highlighted fields.", errors=errors)
+    return out
+
+
+def _search_text(customer: Customer, pet_names: list[str]) -> str:
+    """Each searchable word after a space, so `LIKE '% word%'` is a word-prefix match."""
+    words = [customer.first_name, customer.last_name, customer.email or "", *pet_names]
+    words += [digits(p) for p in (customer.phone, customer.alt_phone) if p]
+    return " " + " ".join(w for w in (fold(x) for x in words) if w) + " "
+
+
+def refresh_search_text(customer: Customer) -> None:
+    """Recompute the search words (names, email, phones, pet names); call before commit."""
+    names = db.session.execute(select(Pet.name).where(Pet.customer_id == customer.id)).scalars().all()
+    customer.search_text = _search_text(customer, list(names))
+
+
+def _duplicate_email(email: str, exclude: uuid.UUID | None = None) -> Conflict:
+    existing = db.session.execute(select(Customer).where(Customer.email == email, Customer.id != exclude)) \
+        .scalar_one_or_none() if email else None
+    name = existing.full_name if existing else "another customer"
+    return Conflict(f"{email} already belongs to {name}.",
+                    errors={"email": [f"Already used by {name} ({existing.id if existing else ''})."]})
+
+
+# --- writes --------------------------------------------------------------------------------------
+
+
+def create_customer(*, tags: list[str] | None = None, **fields) -> Customer:
+    """Add a customer; email is unique per tenant, phones are stored normalised."""
+    fields = _clean({**fields, "tags": tags or []})
+    tags = fields.pop("tags")
+    customer = Customer(**fields)
+    customer.tags = [CustomerTag(tag=t) for t in tags]
+    customer.search_text = _search_text(customer, [])
+    db.session.add(customer)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise _duplicate_email(fields.get("email")) from None
+    audit.record("customer.created", "customer", customer.id, changes={"name": customer.full_name})
+    db.session.commit()
+    return customer
+
+
+def _load(customer_id: uuid.UUID, *, for_update: bool = False) -> Customer:
+    stmt = select(Customer).where(Customer.id == customer_id).options(selectinload(Customer.tags))
+    if for_update:
+        stmt = stmt.with_for_update()
+    customer = db.session.execute(stmt).scalar_one_or_none()
+    if customer is None:
+        raise NotFound("Customer not found.")
+    return customer
+
+
+def update_customer(*, customer_id: uuid.UUID, **fields) -> Customer:
+    """Change contact details, notes, tags or the active flag."""
+    fields = _clean(fields)
+    customer = _load(customer_id)
+    tags = fields.pop("tags", None)
+    old = audit.snapshot(customer, list(fields))
+    for field, value in fields.items():
+        setattr(customer, field, value)
+    changes = audit.changes_of(old, fields)
+    if tags is not None and tags != customer.tag_names:
+        changes["tags"] = {"old": customer.tag_names, "new": tags}
+        customer.tags = [CustomerTag(tag=t) for t in tags]
+    refresh_search_text(customer)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise _duplicate_email(fields.get("email"), exclude=customer_id) from None
+    if changes:
+        action = "customer.deactivated" if changes.get("active", {}).get("new") is False else "customer.updated"
+        audit.record(action, "customer", customer.id, changes=changes)
+    db.session.commit()
+    forget_customer(customer_id)
+    return customer
+
+
+def delete_customer(*, customer_id: uuid.UUID) -> None:
+    """Delete a customer with no history (pets and vaccinations go too); otherwise refuse: deactivate instead."""
+    customer = _load(customer_id)
+    for has_history in HISTORY_CHECKS:
+        if has_history(customer_id):
+            raise Conflict("This customer has history (bookings or invoices); deactivate instead of deleting.",
+                           errors={"active": ["Set active to false instead."]})
+    audit.record("customer.deleted", "customer", customer.id, changes={"name": customer.full_name})
+    db.session.delete(customer)
+    db.session.commit()
+    forget_customer(customer_id)
+
+
+# --- reads ---------------------------------------------------------------------------------------
+
+
+def _detail_key(customer_id: uuid.UUID) -> str:
+    return f"customer:{current_tenant().id}:{customer_id}"
+
+
+def forget_customer(customer_id: uuid.UUID) -> None:
+    """Drop the cached customer-with-pets; every write to the customer, its pets or vaccinations calls this."""
+    cache_delete(_detail_key(customer_id))
+
+
+def get_customer(*, customer_id: uuid.UUID) -> Customer:
+    """One customer with tags, pets and their vaccinations loaded (3 queries in all)."""
+    customer = db.session.execute(
+        select(Customer).where(Customer.id == customer_id)
+        .options(selectinload(Customer.tags), selectinload(Customer.pets).selectinload(Pet.vaccinations))
+    ).scalar_one_or_none()
+    if customer is None:
+        raise NotFound("Customer not found.")
+    return customer
+
+
+def customer_detail(*, customer_id: uuid.UUID) -> dict:
+    """The customer with pets and vaccinations as plain data, from the cache when warm (no SQL)."""
+    from app.schemas.customers import CustomerDetailSchema
+    from app.schemas.common import to_plain
+
+    key = _detail_key(customer_id)
+    cached = cache_get(key)
+    if cached is not None:
+        return cached
+    detail = to_plain(get_customer(customer_id=customer_id), CustomerDetailSchema())
+    cache_set(key, detail, timeout=DETAIL_TTL)
+    return detail
+
+
+SORTS = {
+    "name": (Customer.last_name, Customer.first_name, Customer.id),
+    "-name": (Customer.last_name.desc(), Customer.first_name.desc(), Customer.id),
+    "created_at": (Customer.created_at, Customer.id),
+    "-created_at": (Customer.created_at.desc(), Customer.id),
+}
+
+
+def search_condition(q: str):
+    """Every word of q must prefix a name, email or pet-name word; a phone-like query matches digits anywhere."""
+    q = (q or "").strip()
+    if not q:
+        return None
+    if re.fullmatch(r"[\d\s().+\-]+", q) and len(digits(q)) >= 3:
+        return Customer.search_text.contains(digits(q), autoescape=True)
+    words = [w for w in fold(q).split() if w]
+    return and_(*[Customer.search_text.contains(" " + w, autoescape=True) for w in words])
+
+
+def list_customers(*, page: int, page_size: int, q: str | None = None, active: bool | None = None,
+                   tag: str | None = None, species: Species | None = None, has_expired_vaccinations: bool | None = None,
+                   sort: str = "name", today=None) -> tuple[list[Customer], int]:
+    """Filtered, sorted page of customers with tags and pets loaded (a constant number of queries)."""
+    stmt = select(Customer).order_by(*SORTS[sort])
+    condition = search_condition(q)
+    if condition is not None:
+        stmt = stmt.where(condition)
+    if active is not None:
+        stmt = stmt.where(Customer.active == active)
+    if tag:
+        stmt = stmt.where(exists().where(CustomerTag.customer_id == Customer.id, CustomerTag.tag == tag.lower()))
+    if species:
+        stmt = stmt.where(exists().where(Pet.customer_id == Customer.id, Pet.species == species))
+    if has_expired_vaccinations is not None:
+        from app.services.compliance import tenant_today
+
+        expired = exists().where(Pet.customer_id == Customer.id, Vaccination.pet_id == Pet.id,
+                                 Vaccination.expires_on < (today or tenant_today()))
+        stmt = stmt.where(expired if has_expired_vaccinations else ~expired)
+    stmt = stmt.options(selectinload(Customer.tags), selectinload(Customer.pets))
+    return paginate(stmt, page=page, page_size=page_size)
+
+
+def count_customers() -> int:
+    """How many customers the tenant has."""
+    return db.session.execute(select(func.count()).select_from(Customer)).scalar_one()

@@ -1,0 +1,281 @@
+"""Pets and their vaccinations; every write refreshes the owner's search words and cached lookup."""
+import uuid
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.errors import NotFound, RuleViolation
+from app.extensions import db
+from app.models import AlertFlag, Customer, Pet, Species, Vaccination
+from app.models.base import utcnow
+from app.pagination import paginate
+from app.services import audit
+from app.services.compliance import known_vaccines, tenant_today
+from app.services.contact import normalize_phone
+from app.services.customers import _load as load_customer
+from app.services.customers import forget_customer, refresh_search_text
+from app.storage import MAX_IMAGE_BYTES, sniff_image, storage
+from app.tenancy import current_tenant
+
+LONG_TEXT = ("feeding_instructions", "allergies", "behaviour_notes")
+TEXT_LIMIT = 10_000
+PET_FIELDS = ["name", "species", "breed", "sex", "birth_date", "weight_lbs", "neutered", "colour", "microchip",
+              "feeding_instructions", "medications", "allergies", "behaviour_notes", "vet_name", "vet_phone",
+              "alert_flags", "active", "customer_id"]
+
+
+def _clean_pet(fields: dict[str, Any]) -> dict[str, Any]:
+    """Check a pet's fields; errors name every bad field at once."""
+    errors: dict[str, list[str]] = {}
+    out = dict(fields)
+    if "name" in out:
+        out["name"] = (out["name"] or "").strip()
+        if not out["name"]:
+            errors["name"] = ["Must not be empty."]
+    if out.get("birth_date") and out["birth_date"] > tenant_today():
+        errors["birth_date"] = ["Cannot be in the future."]
+    if out.get("weight_lbs") is not None:
+        try:
+            out["weight_lbs"] = Decimal(str(out["weight_lbs"]))
+            if not Decimal(0) < out["weight_lbs"] < Decimal(1000):
+                raise InvalidOperation
+        except InvalidOperation:
+            errors["weight_lbs"] = ["Must be more than 0 and less than 1000 lbs."]
+    for field in LONG_TEXT:
+        if len(out.get(field) or "") > TEXT_LIMIT:
+            errors[field] = [f"At most {TEXT_LIMIT:,} characters."]
+    if "vet_phone" in out:
+        try:
+            out["vet_phone"] = normalize_phone(out["vet_phone"])
+        except ValueError as exc:
+            errors["vet_phone"] = [str(exc)]
+    if "alert_flags" in out:
+        try:
+            out["alert_flags"] = sorted({AlertFlag(f).value for f in out["alert_flags"] or []})
+        except ValueError:
+            errors["alert_flags"] = [f"Use only: {', '.join(f.value for f in AlertFlag)}."]
+    if "medications" in out:
+        meds = []
+        for i, med in enumerate(out["medications"] or []):
+            name = (med.get("name") or "").strip()
+            if not name:
+                errors.setdefault("medications", []).append(f"Medication {i + 1} needs a name.")
+            meds.append({"name": name, "dose": (med.get("dose") or "").strip(),
+                         "schedule": (med.get("schedule") or "").strip()})
+        out["medications"] = meds
+        # A pet on medication always carries the badge, so no card can hide it.
+        if meds and "alert_flags" in out and not errors.get("alert_flags"):
+            out["alert_flags"] = sorted(set(out["alert_flags"]) | {AlertFlag.MEDICATION.value})
+    if "species" in out and out["species"] is not None:
+        out["species"] = Species(out["species"])
+    if errors:
+        raise RuleViolation("Please correct the highlighted fields.", errors=errors)
+    return out
+
+
+def get_pet(*, pet_id: uuid.UUID, with_vaccinations: bool = False) -> Pet:
+    """One pet of the current tenant."""
+    stmt = select(Pet).where(Pet.id == pet_id).options(selectinload(Pet.owner))
+    if with_vaccinations:
+        stmt = stmt.options(selectinload(Pet.vaccinations))
+    pet = db.session.execute(stmt).scalar_one_or_none()
+    if pet is None:
+        raise NotFound("Pet not found.")
+    return pet
+
+
+def create_pet(*, customer_id: uuid.UUID, **fields) -> Pet:
+    """Add a pet to a household of this tenant (another tenant's customer is simply not found)."""
+    owner = load_customer(customer_id)
+    fields.setdefault("alert_flags", [])
+    fields.setdefault("medications", [])
+    fields = _clean_pet(fields)
+    pet = Pet(customer_id=owner.id, **fields)
+    db.session.add(pet)
+    db.session.flush()
+    refresh_search_text(owner)
+    audit.record("pet.created", "pet", pet.id, changes={"name": pet.name, "customer_id": str(owner.id)})
+    db.session.commit()
+    forget_customer(owner.id)
+    return pet
+
+
+def update_pet(*, pet_id: uuid.UUID, **fields) -> Pet:
+    """Edit a pet's profile, flags or owner (within this tenant)."""
+    pet = get_pet(pet_id=pet_id)
+    if "alert_flags" not in fields and "medications" in fields:
+        fields["alert_flags"] = pet.alert_flags
+    fields = _clean_pet(fields)
+    old_owner = pet.customer_id
+    if "customer_id" in fields and fields["customer_id"] != old_owner:
+        fields["customer_id"] = load_customer(fields["customer_id"]).id  # 404 for another tenant's customer
+    old = audit.snapshot(pet, list(fields))
+    for field, value in fields.items():
+        setattr(pet, field, value)
+    db.session.flush()
+    for owner_id in {old_owner, pet.customer_id}:
+        refresh_search_text(load_customer(owner_id))
+    changes = audit.changes_of(old, fields)
+    if changes:
+        audit.record("pet.updated", "pet", pet.id, changes=changes)
+    db.session.commit()
+    for owner_id in {old_owner, pet.customer_id}:
+        forget_customer(owner_id)
+    return pet
+
+
+def delete_pet(*, pet_id: uuid.UUID) -> None:
+    """Delete a pet (with its vaccinations); pets that bookings refer to are deactivated instead."""
+    from app.services.customers import HISTORY_CHECKS
+
+    pet = get_pet(pet_id=pet_id)
+    owner_id = pet.customer_id
+    for has_history in HISTORY_CHECKS:
+        if has_history(owner_id):
+            raise RuleViolation("This household has history; deactivate the pet instead of deleting it.",
+                                errors={"active": ["Set active to false instead."]})
+    audit.record("pet.deleted", "pet", pet.id, changes={"name": pet.name})
+    db.session.delete(pet)
+    db.session.flush()
+    refresh_search_text(load_customer(owner_id))
+    db.session.commit()
+    forget_customer(owner_id)
+
+
+def list_pets(*, page: int, page_size: int, species: Species | None = None, active: bool | None = None,
+              customer_id: uuid.UUID | None = None, q: str | None = None) -> tuple[list[Pet], int]:
+    """A page of pets, filtered, with owners loaded."""
+    from app.services.contact import fold
+
+    stmt = select(Pet).order_by(Pet.name, Pet.id).options(selectinload(Pet.owner))
+    if species:
+        stmt = stmt.where(Pet.species == species)
+    if active is not None:
+        stmt = stmt.where(Pet.active == active)
+    if customer_id:
+        stmt = stmt.where(Pet.customer_id == customer_id)
+    if q:
+        stmt = stmt.where(Pet.name.ilike(f"{fold(q)}%"))
+    return paginate(stmt, page=page, page_size=page_size)
+
+
+def set_photo(*, pet_id: uuid.UUID, data: bytes) -> Pet:
+    """Store a pet photo after checking it really is an image of sensible size."""
+    if len(data) > MAX_IMAGE_BYTES:
+        raise RuleViolation("Photo too large.", errors={"photo": [f"At most {MAX_IMAGE_BYTES // (1024 * 1024)} MB."]})
+    mime = sniff_image(data)
+    if mime is None:
+        raise RuleViolation("Not an image.", errors={"photo": ["Upload a PNG, JPEG, GIF or WebP image."]})
+    pet = get_pet(pet_id=pet_id)
+    old_key = pet.photo_key
+    pet.photo_key = storage().save(tenant_id=current_tenant().id, data=data, suffix="." + mime.split("/")[1])
+    audit.record("pet.photo_changed", "pet", pet.id)
+    db.session.commit()
+    if old_key:
+        storage().delete(old_key)
+    forget_customer(pet.customer_id)
+    return pet
+
+
+def read_photo(*, pet_id: uuid.UUID) -> tuple[bytes, str]:
+    """The pet's photo bytes and MIME type."""
+    pet = get_pet(pet_id=pet_id)
+    if not pet.photo_key:
+        raise NotFound("This pet has no photo.")
+    data = storage().read(pet.photo_key)
+    return data, sniff_image(data) or "application/octet-stream"
+
+
+# --- vaccinations ---------------------------------------------------------------------------------
+
+
+def _clean_vaccination(fields: dict[str, Any], current: Vaccination | None = None) -> dict[str, Any]:
+    errors: dict[str, list[str]] = {}
+    out = dict(fields)
+    if "vaccine" in out:
+        names = {v.casefold(): v for v in known_vaccines()}
+        canonical = names.get((out["vaccine"] or "").strip().casefold())
+        if canonical is None:
+            errors["vaccine"] = [f"Unknown vaccine; use one of: {', '.join(names.values())}."]
+        out["vaccine"] = canonical
+    given = out.get("given_on", current.given_on if current else None)
+    expires = out.get("expires_on", current.expires_on if current else None)
+    if given and given > tenant_today():
+        errors["given_on"] = ["Cannot be in the future."]
+    if given and expires and expires <= given:
+        errors["expires_on"] = ["Must be after the date given."]
+    if errors:
+        raise RuleViolation("Please correct the highlighted fields.", errors=errors)
+    return out
+
+
+def add_vaccination(*, pet_id: uuid.UUID, vaccine: str, given_on: date, expires_on: date,
+                    verified: bool = False, verified_by_id: uuid.UUID | None = None) -> Vaccination:
+    """Record a vaccination; `verified` stamps who checked the certificate and when."""
+    pet = get_pet(pet_id=pet_id)
+    fields = _clean_vaccination({"vaccine": vaccine, "given_on": given_on, "expires_on": expires_on})
+    record = Vaccination(pet_id=pet.id, **fields)
+    if verified:
+        record.verified_by_id, record.verified_at = verified_by_id, utcnow()
+    db.session.add(record)
+    db.session.flush()
+    audit.record("vaccination.created", "vaccination", record.id,
+                 changes={"pet_id": str(pet.id), "vaccine": record.vaccine, "expires_on": str(record.expires_on)})
+    db.session.commit()
+    forget_customer(pet.customer_id)
+    return record
+
+
+def get_vaccination(*, pet_id: uuid.UUID, vaccination_id: uuid.UUID) -> Vaccination:
+    """One vaccination of one pet."""
+    record = db.session.execute(select(Vaccination).where(Vaccination.id == vaccination_id,
+                                                          Vaccination.pet_id == pet_id)).scalar_one_or_none()
+    if record is None:
+        raise NotFound("Vaccination not found.")
+    return record
+
+
+def update_vaccination(*, pet_id: uuid.UUID, vaccination_id: uuid.UUID, verified: bool | None = None,
+                       verified_by_id: uuid.UUID | None = None, **fields) -> Vaccination:
+    """Correct a vaccination's dates or vaccine, or mark it verified."""
+    record = get_vaccination(pet_id=pet_id, vaccination_id=vaccination_id)
+    fields = _clean_vaccination(fields, record)
+    old = audit.snapshot(record, list(fields))
+    for field, value in fields.items():
+        setattr(record, field, value)
+    if verified is not None:
+        record.verified_by_id, record.verified_at = (verified_by_id, utcnow()) if verified else (None, None)
+    changes = audit.changes_of(old, fields)
+    if verified is not None:
+        changes["verified"] = verified
+    audit.record("vaccination.updated", "vaccination", record.id, changes=changes)
+    owner_id = get_pet(pet_id=pet_id).customer_id
+    db.session.commit()
+    forget_customer(owner_id)
+    return record
+
+
+def expire_vaccination(*, pet_id: uuid.UUID, vaccination_id: uuid.UUID) -> Vaccination:
+    """Mark a vaccination as no longer valid from today (kept for the record, not deleted)."""
+    record = get_vaccination(pet_id=pet_id, vaccination_id=vaccination_id)
+    yesterday = date.fromordinal(tenant_today().toordinal() - 1)
+    new_expiry = max(yesterday, date.fromordinal(record.given_on.toordinal() + 1))
+    return update_vaccination(pet_id=pet_id, vaccination_id=vaccination_id, expires_on=new_expiry)
+
+
+def delete_vaccination(*, pet_id: uuid.UUID, vaccination_id: uuid.UUID) -> None:
+    """Remove a vaccination entered by mistake."""
+    record = get_vaccination(pet_id=pet_id, vaccination_id=vaccination_id)
+    owner_id = get_pet(pet_id=pet_id).customer_id
+    audit.record("vaccination.deleted", "vaccination", record.id, changes={"vaccine": record.vaccine})
+    db.session.delete(record)
+    db.session.commit()
+    forget_customer(owner_id)
+
+
+def pet_records(pet: Pet) -> list[tuple[str, date, date]]:
+    """(vaccine, given_on, expires_on) for compliance."""
+    return [(v.vaccine, v.given_on, v.expires_on) for v in pet.vaccinations]

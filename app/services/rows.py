@@ -1,0 +1,67 @@
+"""Helpers the catalog and kennel services share: listing, unique names, audited edits, soft removal."""
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from app.errors import Conflict
+from app.extensions import db
+from app.pagination import paginate
+from app.services import audit
+
+
+def values(items: Iterable | None) -> list[str]:
+    """Enum members or strings as a sorted list of unique plain strings (stored as JSON)."""
+    return sorted({str(getattr(i, "value", i)) for i in items or ()})
+
+
+def run_list(stmt, *, page: int | None, page_size: int | None) -> tuple[list, int]:
+    """One page of a SELECT (a count and a page query), or every row when page is None."""
+    if page is None:
+        rows = list(db.session.execute(stmt).scalars())
+        return rows, len(rows)
+    return paginate(stmt, page=page, page_size=page_size or 50)
+
+
+def flush_unique(field: str, message: str) -> None:
+    """Flush; a unique-constraint failure becomes a 409 naming the field."""
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        db.session.rollback()
+        text = str(exc.orig).lower()
+        if "unique" in text or "duplicate" in text:
+            raise Conflict(message, errors={field: ["Already in use."]}) from None
+        raise
+
+
+def apply_changes(row: Any, fields: dict, action: str, resource: str) -> None:
+    """Set fields on a row and audit what actually changed."""
+    old = audit.snapshot(row, list(fields))
+    for name, value in fields.items():
+        setattr(row, name, value)
+    changes = audit.changes_of(old, fields)
+    if changes:
+        audit.record(action, resource, row.id, changes=changes)
+
+
+def remove_or_deactivate(row: Any, *, resource: str, label: str, reload: Callable[[], Any]) -> Any | None:
+    """Delete a row nothing refers to; when the database refuses (something refers to it), deactivate it.
+
+    Returns None when the row was deleted and the (now inactive) row when it was kept.
+    """
+    row_id = row.id
+    try:
+        db.session.delete(row)
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        row = reload()
+        if row.active:
+            row.active = False
+            audit.record(f"{resource}.deactivated", resource, row.id, changes={"active": {"old": True, "new": False}})
+        db.session.commit()
+        return row
+    audit.record(f"{resource}.deleted", resource, row_id, changes={"name": label})
+    db.session.commit()
+    return None

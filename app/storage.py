@@ -1,0 +1,53 @@
+"""File storage behind one small interface; local disk by default (an S3 backend can slot in)."""
+import uuid
+from pathlib import Path
+
+from flask import current_app
+
+# Accepted image types, recognised by their first bytes (never by the client's claimed type).
+IMAGE_SIGNATURES = {
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"\xff\xd8\xff": "image/jpeg",
+    b"GIF87a": "image/gif",
+    b"GIF89a": "image/gif",
+}
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+
+
+def sniff_image(data: bytes) -> str | None:
+    """The image MIME type of data, or None when it is not a PNG, JPEG, GIF or WebP."""
+    for signature, mime in IMAGE_SIGNATURES.items():
+        if data.startswith(signature):
+            return mime
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+class LocalStorage:
+    """Files under one directory, named by opaque keys that start with the tenant id."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def save(self, *, tenant_id: uuid.UUID, data: bytes, suffix: str) -> str:
+        """Store bytes; returns the key."""
+        key = f"{tenant_id}/{uuid.uuid4().hex}{suffix}"
+        path = self.root / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        return key
+
+    def read(self, key: str) -> bytes:
+        """The bytes stored under key."""
+        return (self.root / key).read_bytes()
+
+    def delete(self, key: str) -> None:
+        """Remove a stored file if it exists."""
+        (self.root / key).unlink(missing_ok=True)
+
+
+def storage() -> LocalStorage:
+    """The configured storage backend."""
+    root = current_app.config.get("UPLOAD_DIR") or Path(current_app.instance_path) / "uploads"
+    return LocalStorage(Path(root))

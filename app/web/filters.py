@@ -1,0 +1,39 @@
+"""Small display helpers for templates."""
+from datetime import date
+
+
+def age_of(birth_date: date | None, today: date | None = None) -> str:
+    """A pet's age as staff say it: `3 yrs`, `7 mos`, `2 wks`."""
+    if birth_date is None:
+        return ""
+    today = today or date.today()
+    months = (today.year - birth_date.year) * 12 + today.month - birth_date.month - (today.day < birth_date.day)
+    if months >= 24:
+        return f"{months // 12} yrs"
+    if months >= 1:
+        return f"{months} mo{'s' if months > 1 else ''}"
+    weeks = max(0, (today - birth_date).days // 7)
+    return f"{weeks} wk{'s' if weeks != 1 else ''}"
+
+
+def merged(stored: dict | None, form) -> dict:
+    """Form values to show: what the user typed wins over what is stored."""
+    values = dict(stored or {})
+    for key in form or {}:
+        # The last value wins, as in form parsing (a hidden `false` precedes its checkbox).
+        values[key] = form.getlist(key)[-1] if hasattr(form, "getlist") else form.get(key)
+    return values
+
+
+def customer_form_values(c: dict | None) -> dict:
+    """A cached customer detail as form inputs show it (formatted phones, comma-separated tags)."""
+    from app.services.contact import format_phone
+
+    if not c:
+        return {"preferred_contact": "EMAIL"}
+    values = {k: ("" if v is None else v) for k, v in c.items() if not isinstance(v, (list, dict))}
+    for key in ("phone", "alt_phone", "emergency_phone"):
+        values[key] = format_phone(c.get(key))
+    values["tags"] = ", ".join(c.get("tag_names") or c.get("tags") or [])
+    values["preferred_contact"] = str(c.get("preferred_contact") or "EMAIL")
+    return values

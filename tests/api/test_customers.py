@@ -1,0 +1,194 @@
+"""Customers API: create, search, filter, edit with ETags, cache, delete/deactivate, export."""
+import json
+
+from app.models import Role
+
+JANE = {"first_name": "Jane", "last_name": "Doe", "email": "Jane@Example.com", "phone": "(555) 123-4567",
+        "tags": ["VIP"], "preferred_contact": "SMS", "notes": "Gate code 1234"}
+
+
+def _create(client, fx, **overrides):
+    r = client.post("/api/v1/customers", headers=fx.headers(Role.STAFF), json={**JANE, **overrides})
+    assert r.status_code == 201, r.json
+    return r.json
+
+
+def _pet(client, fx, customer_id, **fields):
+    body = {"name": "Rex", "species": "DOG", **fields}
+    r = client.post(f"/api/v1/customers/{customer_id}/pets", headers=fx.headers(Role.STAFF), json=body)
+    assert r.status_code == 201, r.json
+    return r.json
+
+
+def _search(client, fx, q, **params):
+    r = client.get("/api/v1/customers", headers=fx.headers(Role.STAFF), query_string={"q": q, **params})
+    assert r.status_code == 200, r.json
+    return [c["last_name"] for c in r.json]
+
+
+def test_a_customer_is_stored_normalised(client, tenant_a):
+    c = _create(client, tenant_a)
+    assert c["email"] == "jane@example.com" and c["phone"] == "+15551234567" and c["tags"] == ["vip"]
+
+
+def test_duplicate_email_is_409_naming_the_existing_customer_but_fine_in_another_tenant(client, tenant_a, tenant_b):
+    first = _create(client, tenant_a)
+    r = client.post("/api/v1/customers", headers=tenant_a.headers(), json={**JANE, "first_name": "Other",
+                                                                           "email": "JANE@example.com"})
+    assert r.status_code == 409 and "Jane Doe" in r.json["message"] and first["id"] in r.json["errors"]["email"][0]
+    _create(client, tenant_b)
+
+
+def test_bad_input_is_422_naming_each_field_and_nothing_is_saved(client, tenant_a):
+    r = client.post("/api/v1/customers", headers=tenant_a.headers(),
+                    json={"first_name": "", "last_name": "X", "email": "nope", "phone": "12",
+                          "preferred_contact": "PIGEON", "notes": "x" * 1_000_001})
+    assert r.status_code == 422
+    errors = r.json["errors"]["json"]
+    assert {"first_name", "preferred_contact", "notes"} <= set(errors)
+    r = client.post("/api/v1/customers", headers=tenant_a.headers(), json={"first_name": "A", "last_name": "B",
+                                                                           "email": "nope", "phone": "12"})
+    assert r.status_code == 422 and {"email", "phone"} <= set(r.json["errors"])
+    assert client.get("/api/v1/customers", headers=tenant_a.headers()).json == []
+
+
+def test_search_by_name_in_any_order_prefix_case_and_accents(client, tenant_a):
+    _create(client, tenant_a, first_name="Zoë", last_name="Éclair", email=None, phone=None)
+    _create(client, tenant_a, first_name="John", last_name="Smith", email=None, phone=None)
+    assert _search(client, tenant_a, "zoe") == ["Éclair"]
+    assert _search(client, tenant_a, "ECL zo") == ["Éclair"]
+    assert _search(client, tenant_a, "smi jo") == ["Smith"]
+    assert _search(client, tenant_a, "mith") == []  # word prefixes, not substrings
+
+
+def test_search_by_email_and_by_phone_in_any_format(client, tenant_a):
+    _create(client, tenant_a)
+    for q in ("jane@exa", "555-123-4567", "(555) 123", "5551234567", "+1 555 123 4567", "1234567"):
+        assert _search(client, tenant_a, q) == ["Doe"], q
+
+
+def test_search_by_pet_name(client, tenant_a):
+    c = _create(client, tenant_a)
+    _pet(client, tenant_a, c["id"], name="Biscuit")
+    assert _search(client, tenant_a, "bisc") == ["Doe"]
+
+
+def test_search_never_crosses_tenants(client, tenant_a, tenant_b):
+    _create(client, tenant_a)
+    assert _search(client, tenant_b, "jane") == []
+    assert _search(client, tenant_b, "555") == []
+
+
+def test_filters_by_tag_species_active_and_expired_vaccinations(client, tenant_a):
+    dog_owner = _create(client, tenant_a)
+    cat_owner = _create(client, tenant_a, first_name="Cat", last_name="Person", email="cat@x.example", tags=[],
+                        phone=None)
+    _pet(client, tenant_a, cat_owner["id"], name="Tom", species="CAT")
+    pet = _pet(client, tenant_a, dog_owner["id"])
+    client.post(f"/api/v1/pets/{pet['id']}/vaccinations", headers=tenant_a.headers(),
+                json={"vaccine": "Rabies", "given_on": "2020-01-01", "expires_on": "2021-01-01"})
+    assert _search(client, tenant_a, "", tag="vip") == ["Doe"]
+    assert _search(client, tenant_a, "", species="CAT") == ["Person"]
+    assert _search(client, tenant_a, "", has_expired_vaccinations="true") == ["Doe"]
+    assert _search(client, tenant_a, "", has_expired_vaccinations="false") == ["Person"]
+    etag = client.get(f"/api/v1/customers/{cat_owner['id']}", headers=tenant_a.headers()).headers["ETag"]
+    client.patch(f"/api/v1/customers/{cat_owner['id']}", headers=tenant_a.headers(**{"If-Match": etag}),
+                 json={"active": False})
+    assert _search(client, tenant_a, "", active="true") == ["Doe"]
+
+
+def test_sorting_and_pagination(client, tenant_a):
+    for name in ("Cole", "Abbot", "Baker"):
+        _create(client, tenant_a, last_name=name, email=f"{name}@x.example", phone=None)
+    r = client.get("/api/v1/customers?page_size=2&sort=-name", headers=tenant_a.headers())
+    assert [c["last_name"] for c in r.json] == ["Cole", "Baker"]
+    assert json.loads(r.headers["X-Pagination"])["total"] == 3
+
+
+def test_unknown_filters_and_sorts_are_refused(client, tenant_a):
+    assert client.get("/api/v1/customers?sort=phone", headers=tenant_a.headers()).status_code == 422
+    assert client.get("/api/v1/customers?colour=red", headers=tenant_a.headers()).status_code == 422
+
+
+def test_update_needs_if_match_and_refuses_stale(client, tenant_a):
+    c = _create(client, tenant_a)
+    path = f"/api/v1/customers/{c['id']}"
+    etag = client.get(path, headers=tenant_a.headers()).headers["ETag"]
+    assert client.patch(path, headers=tenant_a.headers(), json={"notes": "x"}).status_code == 428
+    ok = client.patch(path, headers=tenant_a.headers(**{"If-Match": etag}), json={"phone": "555.987.6543"})
+    assert ok.status_code == 200 and ok.json["phone"] == "+15559876543"
+    assert client.patch(path, headers=tenant_a.headers(**{"If-Match": etag}), json={"notes": "y"}).status_code == 412
+
+
+def test_a_write_then_a_read_never_shows_stale_data(client, tenant_a):
+    c = _create(client, tenant_a)
+    path = f"/api/v1/customers/{c['id']}"
+    etag = client.get(path, headers=tenant_a.headers()).headers["ETag"]  # now cached
+    client.patch(path, headers=tenant_a.headers(**{"If-Match": etag}), json={"notes": "New note"})
+    assert client.get(path, headers=tenant_a.headers()).json["notes"] == "New note"
+    pet = _pet(client, tenant_a, c["id"], name="Fido")
+    assert [p["name"] for p in client.get(path, headers=tenant_a.headers()).json["pets"]] == ["Fido"]
+    client.post(f"/api/v1/pets/{pet['id']}/vaccinations", headers=tenant_a.headers(),
+                json={"vaccine": "DHPP", "given_on": "2026-01-01", "expires_on": "2027-01-01"})
+    pets = client.get(path, headers=tenant_a.headers()).json["pets"]
+    assert [v["vaccine"] for v in pets[0]["vaccinations"]] == ["DHPP"]
+
+
+def test_a_warm_detail_read_runs_no_sql_beyond_authentication(client, tenant_a, count_queries):
+    c = _create(client, tenant_a)
+    _pet(client, tenant_a, c["id"])
+    client.get(f"/api/v1/customers/{c['id']}", headers=tenant_a.headers())  # warms the cache
+    with count_queries() as counter:
+        r = client.get(f"/api/v1/customers/{c['id']}", headers=tenant_a.headers())
+    assert r.status_code == 200
+    assert counter.count == 1, counter.statements  # the API key lookup only
+
+
+def test_the_cache_is_per_tenant(client, tenant_a, tenant_b):
+    c = _create(client, tenant_a)
+    client.get(f"/api/v1/customers/{c['id']}", headers=tenant_a.headers())  # cached for A
+    assert client.get(f"/api/v1/customers/{c['id']}", headers=tenant_b.headers()).status_code == 404
+
+
+def test_the_list_is_a_constant_number_of_queries(client, tenant_a, count_queries):
+    client.get("/api/v1/me", headers=tenant_a.headers())
+    c = _create(client, tenant_a)
+    _pet(client, tenant_a, c["id"])
+    with count_queries() as few:
+        client.get("/api/v1/customers", headers=tenant_a.headers())
+    for i in range(8):
+        other = _create(client, tenant_a, email=f"c{i}@x.example", phone=None, last_name=f"L{i}")
+        _pet(client, tenant_a, other["id"], name=f"P{i}")
+        _pet(client, tenant_a, other["id"], name=f"Q{i}")
+    with count_queries() as many:
+        assert len(client.get("/api/v1/customers?q=jane", headers=tenant_a.headers()).json) == 9
+    assert few.count == many.count
+
+
+def test_a_customer_without_history_is_deleted_with_its_pets(client, tenant_a):
+    c = _create(client, tenant_a)
+    pet = _pet(client, tenant_a, c["id"])
+    path = f"/api/v1/customers/{c['id']}"
+    etag = client.get(path, headers=tenant_a.headers()).headers["ETag"]
+    assert client.delete(path, headers=tenant_a.headers(**{"If-Match": etag})).status_code == 204
+    assert client.get(path, headers=tenant_a.headers()).status_code == 404
+    assert client.get(f"/api/v1/pets/{pet['id']}", headers=tenant_a.headers()).status_code == 404
+
+
+def test_export_is_for_managers_and_holds_only_this_tenant(client, tenant_a, tenant_b):
+    _create(client, tenant_a)
+    _create(client, tenant_b, last_name="Bravo")
+    assert client.get("/api/v1/customers/export", headers=tenant_a.headers(Role.STAFF)).status_code == 403
+    r = client.get("/api/v1/customers/export", headers=tenant_a.headers(Role.MANAGER))
+    assert r.status_code == 200 and r.mimetype == "text/csv"
+    text = r.get_data(as_text=True)
+    assert "Doe" in text and "Bravo" not in text
+
+
+def test_customer_writes_are_audited_with_contact_details_masked(client, tenant_a):
+    c = _create(client, tenant_a)
+    path = f"/api/v1/customers/{c['id']}"
+    etag = client.get(path, headers=tenant_a.headers()).headers["ETag"]
+    client.patch(path, headers=tenant_a.headers(**{"If-Match": etag}), json={"phone": "555 222 3333", "city": "Denver"})
+    event = client.get("/api/v1/audit-events?action=customer.updated", headers=tenant_a.headers()).json[0]
+    assert event["changes"]["phone"]["new"] == "***" and event["changes"]["city"]["new"] == "Denver"
