@@ -1,7 +1,7 @@
 """Audit events and their filters."""
 import marshmallow as ma
 
-from app.schemas.common import QuerySchema, StrictSchema
+from app.schemas.common import QuerySchema
 
 
 class AuditEventSchema(ma.Schema):

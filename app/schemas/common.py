@@ -45,7 +45,8 @@ def to_plain(obj, schema: ma.Schema):
     for name, field in schema.fields.items():
         if field.load_only:
             continue
-        value = getattr(obj, field.attribute or name)
+        key = field.attribute or name
+        value = obj.get(key) if isinstance(obj, dict) else getattr(obj, key)
         if isinstance(field, ma.fields.Nested):
             nested = field.schema
             value = to_plain(list(value) if field.many else value, nested)
@@ -53,5 +54,5 @@ def to_plain(obj, schema: ma.Schema):
             value = [to_plain(v, field.inner.schema) for v in value]
         elif isinstance(value, (list, dict)):
             value = type(value)(value)
-        plain[field.attribute or name] = value
+        plain[key] = value
     return plain

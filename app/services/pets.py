@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from app.errors import NotFound, RuleViolation
 from app.extensions import db
-from app.models import AlertFlag, Customer, Pet, Species, Vaccination
+from app.models import AlertFlag, Pet, Species, Vaccination
 from app.models.base import utcnow
 from app.pagination import paginate
 from app.services import audit

@@ -6,6 +6,7 @@ from app.services.contact import format_phone
 from app.web.filters import age_of, customer_form_values, merged
 from app.web import admin, auth, home
 from app.web import customers, pets, settings
+from app.web import catalog, kennels
 
 
 def register_web(app: Flask) -> None:
@@ -13,6 +14,8 @@ def register_web(app: Flask) -> None:
     for module in (home, auth, admin):
         app.register_blueprint(module.bp)
     for module in (customers, pets, settings):
+        app.register_blueprint(module.bp)
+    for module in (catalog, kennels):
         app.register_blueprint(module.bp)
 
     @app.context_processor

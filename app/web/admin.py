@@ -10,7 +10,7 @@ from app.schemas.audit import AuditQuerySchema
 from app.schemas.tenants import TenantSettingsUpdateSchema
 from app.services import accounts, api_keys, audit, tenants
 from app.tenancy import current_tenant
-from app.web.common import load_form, page_blueprint, render_form_error
+from app.web.common import FORM_ERRORS, load_form, page_blueprint, render_form_error
 
 bp = page_blueprint("admin", __name__, url_prefix="/admin")
 AUDIT_PAGE_SIZE = 50
@@ -29,7 +29,7 @@ def invite_user():
     """Invite a user; they get an email to set their password."""
     try:
         user = accounts.create_user(**load_form(UserCreateSchema()))
-    except RuleViolation as exc:
+    except FORM_ERRORS as exc:
         return render_form_error("admin/_invite_form.html", exc, roles=list(Role))
     return render_template("admin/_invite_result.html", user=user, roles=list(Role))
 
@@ -40,7 +40,7 @@ def update_user(user_id):
     """Change one user's role or active flag from its table row."""
     try:
         user = accounts.update_user(user_id=user_id, **load_form(UserUpdateSchema(), partial=True))
-    except RuleViolation as exc:
+    except FORM_ERRORS as exc:
         return render_form_error("admin/_user_row.html", exc, user=accounts.get_user(user_id=user_id),
                                  roles=list(Role))
     return render_template("admin/_user_row.html", user=user, roles=list(Role), errors={})
@@ -59,7 +59,7 @@ def create_key():
     """Create a key and show its secret once."""
     try:
         key, secret = api_keys.create_api_key(created_by_id=g.principal.id, **load_form(ApiKeyCreateSchema()))
-    except RuleViolation as exc:
+    except FORM_ERRORS as exc:
         return render_form_error("admin/_key_form.html", exc, roles=list(Role))
     return render_template("admin/_key_created.html", key=key, secret=secret, roles=list(Role))
 

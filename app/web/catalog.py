@@ -40,8 +40,8 @@ def form_data(schema: ma.Schema, *, lists: tuple = (), flags: tuple = ()) -> dic
     """Parse a settings form with the API's schema.
 
     Money inputs are typed in currency units; checkbox groups (`lists`) always submit (a hidden
-    empty value marks "none ticked"); a checkbox (`flags`) is followed by a hidden "false"; a blank
-    input of a nullable field clears it, a blank required one is reported as missing.
+    empty value marks "none ticked"); the last value wins for the rest (so a hidden "false" before a
+    checkbox works); a blank input of a nullable field clears it, a blank required one is missing.
     """
     data, errors = {}, {}
     for name in request.form:
@@ -50,7 +50,7 @@ def form_data(schema: ma.Schema, *, lists: tuple = (), flags: tuple = ()) -> dic
         if name in lists:
             data[name] = [v for v in request.form.getlist(name) if v]
             continue
-        value = request.form.getlist(name)[0]
+        value = request.form.getlist(name)[-1]
         if name in flags:
             data[name] = value
         elif name in MONEY_INPUTS:
@@ -86,7 +86,7 @@ def money(cents: int | None) -> str:
 
 def posted_values(lists: tuple = ()) -> dict:
     """What the user typed, to put back into a form that failed validation."""
-    values = {k: request.form.getlist(k)[0] for k in request.form if k not in lists and k != "csrf_token"}
+    values = {k: request.form.getlist(k)[-1] for k in request.form if k not in lists and k != "csrf_token"}
     values.update({k: [v for v in request.form.getlist(k) if v] for k in lists})
     return values
 

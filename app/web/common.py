@@ -6,7 +6,7 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from flask_login import current_user
 
 from app.auth import load_web_user
-from app.errors import RuleViolation
+from app.errors import Conflict, DomainError, RuleViolation
 from app.limits import web_limit_decorator
 
 
@@ -74,6 +74,11 @@ def load_form(schema: ma.Schema, *, partial: bool = False, overrides: dict | Non
         raise RuleViolation("Please correct the highlighted fields.", errors=exc.messages) from None
 
 
-def render_form_error(template: str, exc: RuleViolation, **context) -> tuple[str, int]:
-    """Re-render a form fragment with its field errors and what the user typed, as a 422."""
-    return render_template(template, errors=exc.errors or {}, message=exc.message, form=request.form, **context), 422
+def render_form_error(template: str, exc: DomainError, **context) -> tuple[str, int]:
+    """Re-render a form fragment with its field errors and what the user typed (422, or 409 for a conflict)."""
+    return (render_template(template, errors=exc.errors or {}, message=exc.message, form=request.form, **context),
+            exc.status_code)
+
+
+# Errors a form shows next to its fields rather than as an error page.
+FORM_ERRORS = (RuleViolation, Conflict)

@@ -2,13 +2,12 @@
 from flask import Response, redirect, render_template, request, url_for
 
 from app.auth import requires
-from app.errors import RuleViolation
 from app.models import AlertFlag, ContactMethod, Role, ServiceCategory, Sex, Species
 from app.schemas.customers import CustomerCreateSchema, CustomerWriteSchema
 from app.schemas.pets import PetCreateSchema
 from app.services import customer_csv, customers as service, pets as pet_service
 from app.services.compliance import pet_compliance
-from app.web.common import is_htmx, load_form, page_blueprint, render_form_error
+from app.web.common import FORM_ERRORS, is_htmx, load_form, page_blueprint, render_form_error
 
 bp = page_blueprint("customer_pages", __name__, url_prefix="/customers")
 PAGE_SIZE = 25
@@ -63,7 +62,7 @@ def create():
     """Create a customer and open their page."""
     try:
         customer = service.create_customer(**load_form(CustomerCreateSchema(), overrides=_tags_override()))
-    except RuleViolation as exc:
+    except FORM_ERRORS as exc:
         return render_form_error("customers/_new_form.html", exc, **CHOICES)
     return _redirect(url_for("customer_pages.show", customer_id=customer.id))
 
@@ -104,7 +103,7 @@ def save_contact(customer_id):
     try:
         service.update_customer(customer_id=customer_id,
                                 **load_form(CustomerWriteSchema(), partial=True, overrides=_tags_override()))
-    except RuleViolation as exc:
+    except FORM_ERRORS as exc:
         return render_form_error("customers/_contact_form.html", exc,
                                  c=service.customer_detail(customer_id=customer_id), **CHOICES)
     return render_template("customers/_contact.html", c=service.customer_detail(customer_id=customer_id), saved=True)
@@ -126,7 +125,7 @@ def create_pet(customer_id):
         data = load_form(PetCreateSchema(), overrides=medication_override())
         data.pop("customer_id", None)
         pet = pet_service.create_pet(customer_id=customer_id, **data)
-    except RuleViolation as exc:
+    except FORM_ERRORS as exc:
         return render_form_error("pets/_new_form.html", exc, c=service.customer_detail(customer_id=customer_id),
                                  **CHOICES)
     return _redirect(url_for("pet_pages.show", pet_id=pet.id))

@@ -1,8 +1,9 @@
 """Kennel pages: the status board staff flip in one click, and the manager's inventory (bulk create A01-A20)."""
+import marshmallow as ma
 from flask import Response, render_template, request
 
 from app.auth import requires
-from app.errors import RuleViolation
+from app.errors import Conflict, RuleViolation
 from app.models import KennelSize, KennelStatus, KennelType, Role
 from app.schemas.kennels import KennelBulkSchema, KennelCreateSchema, KennelStatusSchema, KennelUpdateSchema
 from app.services import kennels
@@ -52,11 +53,7 @@ def change_status(kennel_id):
     data = {k: v for k, v in request.form.items() if k in ("status", "note")}
     try:
         kennel = kennels.change_kennel_status(kennel_id=kennel_id, **KennelStatusSchema().load(data))
-    except Exception as exc:  # noqa: BLE001  (marshmallow or domain validation: show it on the card)
-        import marshmallow as ma
-
-        if not isinstance(exc, (ma.ValidationError, RuleViolation)):
-            raise
+    except (ma.ValidationError, RuleViolation) as exc:
         errors = exc.messages if isinstance(exc, ma.ValidationError) else exc.errors
         return _render(view, kennel=kennels.get_kennel(kennel_id=kennel_id), errors=errors,
                        message="The status was not changed."), 422
@@ -91,16 +88,9 @@ def create_bulk():
     """Add a numbered run, e.g. A01..A20, all or none."""
     try:
         created = kennels.create_kennels_bulk(**form_data(KennelBulkSchema()))
-    except RuleViolation as exc:
+    except (RuleViolation, Conflict) as exc:
         return render_template("kennels/_bulk_form.html", errors=exc.errors or {}, message=exc.message,
-                               bulk_values=posted_values(), **CHOICES), 422
-    except Exception as exc:
-        from app.errors import Conflict
-
-        if not isinstance(exc, Conflict):
-            raise
-        return render_template("kennels/_bulk_form.html", errors=exc.errors or {}, message=exc.message,
-                               bulk_values=posted_values(), **CHOICES), 409
+                               bulk_values=posted_values(), **CHOICES), exc.status_code
     return _render("kennels/_bulk_created.html", created=created, bulk_values=NEW_BULK)
 
 

@@ -6,7 +6,7 @@ from app.models import AlertFlag, ServiceCategory, Sex, Species
 from app.schemas.pets import PetWriteSchema, VaccinationCreateSchema, VaccinationWriteSchema
 from app.services import pets as service
 from app.services.compliance import known_vaccines, pet_compliance
-from app.web.common import load_form, page_blueprint, render_form_error
+from app.web.common import FORM_ERRORS, load_form, page_blueprint, render_form_error
 
 bp = page_blueprint("pet_pages", __name__, url_prefix="/pets")
 CHOICES = {"species": list(Species), "sexes": list(Sex), "alert_flags": list(AlertFlag)}
@@ -51,7 +51,7 @@ def update(pet_id):
         if "alert_flags" not in request.form and request.form.get("flags_present"):
             data["alert_flags"] = []  # every flag box unticked
         service.update_pet(pet_id=pet_id, **data)
-    except RuleViolation as exc:
+    except FORM_ERRORS as exc:
         pet = service.get_pet(pet_id=pet_id, with_vaccinations=True)
         return render_form_error("pets/_edit_form.html", exc, pet=pet, **CHOICES)
     return redirect(url_for("pet_pages.show", pet_id=pet_id), code=303) if not request.headers.get("HX-Request") \
@@ -89,7 +89,7 @@ def add_vaccination(pet_id):
     """Add a vaccination; the table (with compliance) is re-rendered in place."""
     try:
         service.add_vaccination(pet_id=pet_id, verified_by_id=_verifier(), **load_form(VaccinationCreateSchema()))
-    except RuleViolation as exc:
+    except FORM_ERRORS as exc:
         pet = service.get_pet(pet_id=pet_id, with_vaccinations=True)
         return render_form_error("pets/_vaccinations.html", exc, **_vaccination_context(pet))
     pet = service.get_pet(pet_id=pet_id, with_vaccinations=True)
@@ -111,7 +111,7 @@ def update_vaccination(pet_id, vaccination_id):
     try:
         service.update_vaccination(pet_id=pet_id, vaccination_id=vaccination_id, verified_by_id=_verifier(),
                                    **load_form(VaccinationWriteSchema(), partial=True))
-    except RuleViolation as exc:
+    except FORM_ERRORS as exc:
         record = service.get_vaccination(pet_id=pet_id, vaccination_id=vaccination_id)
         return render_form_error("pets/_vaccination_row_form.html", exc, v=record, pet=service.get_pet(pet_id=pet_id),
                                  vaccines=known_vaccines())

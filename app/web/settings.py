@@ -2,11 +2,10 @@
 from flask import render_template
 
 from app.auth import requires
-from app.errors import RuleViolation
 from app.models import Role, ServiceCategory, Species
 from app.schemas.pets import VaccineRequirementCreateSchema
 from app.services import compliance
-from app.web.common import load_form, page_blueprint, render_form_error
+from app.web.common import FORM_ERRORS, load_form, page_blueprint, render_form_error
 
 bp = page_blueprint("settings", __name__, url_prefix="/settings")
 
@@ -29,7 +28,7 @@ def add_requirement():
     """Require a vaccine."""
     try:
         compliance.add_requirement(**load_form(VaccineRequirementCreateSchema()))
-    except RuleViolation as exc:
+    except FORM_ERRORS as exc:
         return render_form_error("settings/_requirements.html", exc, **_context())
     return render_template("settings/_requirements.html", form={}, errors={}, **_context())
 
