@@ -57,3 +57,6 @@ def seed_demo():
         click.echo(f"{spec['name']}: http://{spec['subdomain']}.localhost:5000/")
         for line in lines:
             click.echo(line)
+
+
+import app.demo_catalog  # noqa: F401,E402  (registers its seeder)

@@ -11,8 +11,8 @@ from sqlalchemy import or_
 
 from app.errors import NotFound, RuleViolation
 from app.extensions import db
-from app.models import (AddOn, AddOnService, AmountType, DepositKind, KennelType, PriceRule, PriceRuleService,
-                        PriceUnit, RuleKind, Service, ServiceCategory, Species)
+from app.models import (AddOn, AddOnService, AddOnUnit, AmountType, DepositKind, KennelType, PriceRule,
+                        PriceRuleService, PriceUnit, RuleEffect, RuleKind, Service, ServiceCategory, Species)
 from app.models.catalog import WEEKDAYS
 from app.services import audit
 from app.services.rows import apply_changes, flush_unique, remove_or_deactivate, run_list, values
@@ -173,6 +173,7 @@ def _check_addon(f: dict) -> dict:
         errors["name"] = ["Must not be empty."]
     if not isinstance(f.get("price_cents"), int) or f["price_cents"] < 0:
         errors["price_cents"] = ["Must be a whole number of cents, 0 or more."]
+    f["unit"] = AddOnUnit(f["unit"])
     if errors:
         raise RuleViolation("Invalid add-on.", errors=errors)
     return f
@@ -265,6 +266,7 @@ def _check_rule(f: dict, given: dict) -> dict:
         errors["name"] = ["Must not be empty."]
     kind = f["kind"] = RuleKind(f["kind"])
     amount_type = f["amount_type"] = AmountType(f["amount_type"])
+    f["effect"] = RuleEffect(f["effect"])
     for name, owner in _KIND_FIELDS.items():
         if kind != owner:
             if given.get(name) not in (None, []):

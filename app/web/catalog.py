@@ -67,6 +67,8 @@ def form_data(schema: ma.Schema, *, lists: tuple = (), flags: tuple = ()) -> dic
             field = schema.fields.get(name)
             if field is not None and field.allow_none:
                 data[name] = None
+        elif isinstance(schema.fields.get(name), ma.fields.Integer) and value.strip().lstrip("-").isdigit():
+            data[name] = int(value)  # the API's integers are strict (no "1"); a form only has strings
         else:
             data[name] = value
     try:

@@ -97,7 +97,7 @@ def test_settings_form_shows_a_field_error_keeps_typed_values_then_saves(page, u
 
     assert rejected.value.status == 422
     expect(page.get_by_role("alert")).to_have_text("Please correct the highlighted fields.")
-    field_error = page.locator("label[for='f-timezone'] > #e-timezone.field-error")
+    field_error = page.locator("#f-timezone + #e-timezone.field-error")  # right after its input
     expect(field_error).to_be_visible()
     expect(timezone).to_have_attribute("aria-invalid", "true")
     expect(timezone).to_have_attribute("aria-describedby", "e-timezone")
