@@ -27,7 +27,7 @@ run: seed
 	@echo ""
 	@echo "  Tailtown is running: open http://localhost:5000  (demo resort: http://happy-paws.localhost:5000)"
 	@echo ""
-	$(FLASK) run --host 0.0.0.0 --port 5000
+	PUBLIC_PORT=5000 $(FLASK) run --host 0.0.0.0 --port 5000
 
 ## Headless Chromium for the browser tests (Debian's package; never a downloaded browser).
 browser:

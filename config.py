@@ -29,6 +29,7 @@ class Config:
     DATABASE_URL = os.environ.get("DATABASE_URL")
     REDIS_URL = os.environ.get("REDIS_URL")
     BASE_DOMAIN = os.environ.get("BASE_DOMAIN", "localhost")
+    PUBLIC_PORT = os.environ.get("PUBLIC_PORT", "")  # port in links to tenant hosts, e.g. 5000 in development
     PLATFORM_OPERATOR_TOKEN = os.environ.get("PLATFORM_OPERATOR_TOKEN")
     LOG_JSON = os.environ.get("LOG_JSON", "0") == "1"
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
@@ -105,6 +106,7 @@ class ProductionConfig(Config):
     """Production: PostgreSQL + Redis required, secure cookies, JSON logs."""
 
     LOG_JSON = os.environ.get("LOG_JSON", "1") == "1"
+    PREFERRED_URL_SCHEME = "https"
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     HSTS = True

@@ -60,3 +60,4 @@ def seed_demo():
 
 
 import app.demo_catalog  # noqa: F401,E402  (registers its seeder)
+import app.demo_customers  # noqa: F401,E402  (registers its seeder)

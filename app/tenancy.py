@@ -159,6 +159,14 @@ def release_request_tenant() -> None:
         _current.reset(token)
 
 
+def tenant_url(path: str) -> str:
+    """An absolute URL on the current tenant's own host (for links in emails sent from API calls too)."""
+    config = current_app.config
+    port = config.get("PUBLIC_PORT")
+    host = f"{current_tenant().subdomain}.{config['BASE_DOMAIN']}" + (f":{port}" if port else "")
+    return f"{config.get('PREFERRED_URL_SCHEME', 'http')}://{host}{path}"
+
+
 def rate_limit_key() -> str:
     """Limiter key: the tenant, resolved here because the limiter runs before other hooks."""
     tenant = resolve_request_tenant() if has_request_context() else None
@@ -207,13 +215,15 @@ def _stamp_tenant(session: Session, flush_context, instances) -> None:
     """Stamp tenant_id on new rows; refuse rows of, or moved to, another tenant."""
     if _unscoped.get():
         return
-    for obj in list(session.new) + list(session.dirty):
+    new = list(session.new)  # `session.new` builds a fresh set on every access: read it once
+    new_ids = {id(obj) for obj in new}
+    tenant = _current.get()
+    for obj in new + list(session.dirty):
         if not isinstance(obj, TenantScoped):
             continue
-        tenant = _current.get()
         if tenant is None:
             raise TenantScopeError(f"writing {type(obj).__name__} with no current tenant")
-        if obj in session.new and obj.tenant_id is None:
+        if id(obj) in new_ids and obj.tenant_id is None:
             obj.tenant_id = tenant.id
         elif obj.tenant_id != tenant.id or inspect(obj).attrs.tenant_id.history.deleted:
             logger.error("refused cross-tenant write of {} {}", type(obj).__name__, getattr(obj, "id", None))

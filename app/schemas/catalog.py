@@ -280,8 +280,7 @@ class QuoteRequestSchema(StrictSchema):
                           load_default=lambda: [{"species": Species.DOG}],
                           metadata={"example": [{"name": "Biscuit", "species": "DOG"}]})
     addons = ma.fields.List(ma.fields.Nested(QuoteAddOnSchema), validate=ma.validate.Length(max=50),
-                            load_default=list, metadata={"example": [{"addon_id": "9b2d7c1e-0a4f-4c55-8d0e-6f1a2b3c4d5e",
-                                                                      "quantity": 1}]})
+                            load_default=list, metadata={"example": QUOTE_EXAMPLE["addons"]})
 
 
 class AdjustmentSchema(ma.Schema):

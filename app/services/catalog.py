@@ -5,6 +5,7 @@ Prices are never computed here: see app/services/pricing.py.
 import uuid
 from collections.abc import Iterable
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import or_
@@ -44,6 +45,16 @@ def _existing_service_ids(ids: Iterable[uuid.UUID], field: str = "service_ids") 
     return wanted
 
 
+def _is_percent(f: dict, name: str) -> bool:
+    """True (and f[name] made a Decimal) when f[name] is 0..100 with at most two decimals."""
+    try:
+        value = Decimal(str(f[name]))
+    except InvalidOperation:
+        return False
+    f[name] = value
+    return value.is_finite() and 0 <= value <= 100 and value == value.quantize(Decimal("0.01"))
+
+
 # --- services ---------------------------------------------------------------------------------
 
 
@@ -81,6 +92,10 @@ def _check_service(f: dict) -> dict:
     f["category"], f["price_unit"] = ServiceCategory(f["category"]), PriceUnit(f["price_unit"])
     f["kennel_types"] = values(f.get("kennel_types"))
     f["allowed_species"] = values(f.get("allowed_species"))
+    for name, enum_cls in (("kennel_types", KennelType), ("allowed_species", Species)):
+        unknown = sorted(set(f[name]) - {m.value for m in enum_cls})
+        if unknown:
+            errors[name] = [f"Unknown value {', '.join(unknown)}."]
     if f["category"] == ServiceCategory.BOARDING and not f["needs_kennel"]:
         errors["needs_kennel"] = ["Boarding always needs a kennel."]
     if f["needs_kennel"] and not f["kennel_types"]:
@@ -98,8 +113,8 @@ def _check_service(f: dict) -> dict:
         f["deposit_percent"] = None
     else:
         f["deposit_percent"] = f["deposit_cents"] = None
-    if f.get("deposit_percent") is not None and not 0 <= f["deposit_percent"] <= 100:
-        errors["deposit_percent"] = ["Must be between 0 and 100."]
+    if f.get("deposit_percent") is not None and not _is_percent(f, "deposit_percent"):
+        errors["deposit_percent"] = ["Must be between 0 and 100, at most two decimals."]
     if errors:
         raise RuleViolation("Invalid service.", errors=errors)
     return f
@@ -279,8 +294,8 @@ def _check_rule(f: dict, given: dict) -> dict:
             f[name] = None
     if amount_type == AmountType.PERCENT and f.get("percent") is None:
         errors["percent"] = ["Required for a percentage rule."]
-    if f.get("percent") is not None and not 0 <= f["percent"] <= 100:
-        errors["percent"] = ["Must be between 0 and 100."]
+    if f.get("percent") is not None and not _is_percent(f, "percent"):
+        errors["percent"] = ["Must be between 0 and 100, at most two decimals."]
     if amount_type == AmountType.AMOUNT and (f.get("amount_cents") is None or f["amount_cents"] < 0):
         errors["amount_cents"] = ["Required for an amount rule: whole cents, 0 or more."]
     if kind == RuleKind.LENGTH_OF_STAY and not (f.get("min_nights") or 0) >= 1:
@@ -301,6 +316,9 @@ def _check_rule(f: dict, given: dict) -> dict:
     if isinstance(start, date) and isinstance(end, date) and end < start:
         errors["valid_to"] = ["The window ends before it starts."]
     f["categories"] = values(f.get("categories"))
+    unknown = sorted(set(f["categories"]) - {c.value for c in ServiceCategory})
+    if unknown:
+        errors["categories"] = [f"Unknown category {', '.join(unknown)}."]
     if errors:
         raise RuleViolation("Invalid price rule.", errors=errors)
     return f

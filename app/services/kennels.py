@@ -99,7 +99,8 @@ def create_kennels_bulk(*, prefix: str, start: int, end: int, digits: int | None
     template = _check_kennel(_defaults({"code": codes[0], **fields}))
     taken = list(db.session.execute(db.select(Kennel.code).where(Kennel.code.in_(codes))).scalars())
     if taken:
-        raise Conflict("Some codes are already used.", errors={"prefix": [f"Already used: {', '.join(sorted(taken))}."]})
+        raise Conflict("Some codes are already used.",
+                       errors={"prefix": [f"Already used: {', '.join(sorted(taken))}."]})
     kennels = []
     for number, code in zip(range(start, end + 1), codes, strict=True):
         kennel = Kennel(**{**{k: template[k] for k in KENNEL_FIELDS}, "code": code, "sort_order": number,

@@ -36,7 +36,7 @@ def _cents(text: str) -> int:
     return int(value * 100)
 
 
-def form_data(schema: ma.Schema, *, lists: tuple = (), flags: tuple = ()) -> dict:
+def parse_form(schema: ma.Schema, *, lists: tuple = ()) -> dict:
     """Parse a settings form with the API's schema.
 
     Money inputs are typed in currency units; checkbox groups (`lists`) always submit (a hidden
@@ -51,9 +51,7 @@ def form_data(schema: ma.Schema, *, lists: tuple = (), flags: tuple = ()) -> dic
             data[name] = [v for v in request.form.getlist(name) if v]
             continue
         value = request.form.getlist(name)[-1]
-        if name in flags:
-            data[name] = value
-        elif name in MONEY_INPUTS:
+        if name in MONEY_INPUTS:
             target = MONEY_INPUTS[name]
             if value.strip() == "":
                 if target in schema.fields and schema.fields[target].allow_none:
@@ -121,7 +119,6 @@ def _named(rows) -> dict:
 # --- services ---------------------------------------------------------------------------------
 
 SERVICE_LISTS = ("kennel_types", "allowed_species")
-SERVICE_FLAGS = ("needs_kennel", "taxable", "active")
 NEW_SERVICE = {"category": "BOARDING", "price_unit": "PER_NIGHT", "needs_kennel": True, "taxable": True,
                "kennel_types": ["RUN", "SUITE", "LUXURY_SUITE", "CAT_CONDO"], "allowed_species": ["DOG", "CAT"],
                "deposit_kind": "NONE", "active": True, "sort_order": "0"}
@@ -150,7 +147,7 @@ def services():
 def create_service():
     """Add a service; the new row is added to the table and the form is cleared."""
     try:
-        service = catalog.create_service(**form_data(ServiceCreateSchema(), lists=SERVICE_LISTS, flags=SERVICE_FLAGS))
+        service = catalog.create_service(**parse_form(ServiceCreateSchema(), lists=SERVICE_LISTS))
     except RuleViolation as exc:
         return _form_error("catalog/_service_form.html", exc, lists=SERVICE_LISTS, service=None)
     return _render("catalog/_service_created.html", service=service, values=NEW_SERVICE)
@@ -177,8 +174,8 @@ def update_service(service_id):
     """Save an edited service; the row comes back, or the form with errors."""
     current = catalog.get_service(service_id=service_id)
     try:
-        service = catalog.update_service(service_id=service_id, **form_data(
-            ServiceUpdateSchema(), lists=SERVICE_LISTS, flags=SERVICE_FLAGS))
+        service = catalog.update_service(service_id=service_id, **parse_form(
+            ServiceUpdateSchema(), lists=SERVICE_LISTS))
     except RuleViolation as exc:
         return _form_error("catalog/_service_form.html", exc, lists=SERVICE_LISTS, service=current)
     return _render("catalog/_service_row.html", service=service)
@@ -195,7 +192,6 @@ def delete_service(service_id):
 # --- add-ons ----------------------------------------------------------------------------------
 
 ADDON_LISTS = ("service_ids",)
-ADDON_FLAGS = ("taxable", "active")
 NEW_ADDON = {"unit": "PER_STAY", "taxable": True, "active": True, "service_ids": [], "sort_order": "0"}
 
 
@@ -219,7 +215,7 @@ def addons():
 def create_addon():
     """Add an add-on."""
     try:
-        addon = catalog.create_addon(**form_data(AddOnCreateSchema(), lists=ADDON_LISTS, flags=ADDON_FLAGS))
+        addon = catalog.create_addon(**parse_form(AddOnCreateSchema(), lists=ADDON_LISTS))
     except RuleViolation as exc:
         return _form_error("catalog/_addon_form.html", exc, lists=ADDON_LISTS, addon=None, **_named(_services()))
     return _render("catalog/_addon_created.html", addon=addon, values=NEW_ADDON, **_named(_services()))
@@ -246,8 +242,7 @@ def update_addon(addon_id):
     """Save an edited add-on."""
     current = catalog.get_addon(addon_id=addon_id)
     try:
-        addon = catalog.update_addon(addon_id=addon_id, **form_data(AddOnUpdateSchema(), lists=ADDON_LISTS,
-                                                                    flags=ADDON_FLAGS))
+        addon = catalog.update_addon(addon_id=addon_id, **parse_form(AddOnUpdateSchema(), lists=ADDON_LISTS))
     except RuleViolation as exc:
         return _form_error("catalog/_addon_form.html", exc, lists=ADDON_LISTS, addon=current, **_named(_services()))
     return _render("catalog/_addon_row.html", addon=addon, **_named(_services()))
@@ -266,7 +261,6 @@ def delete_addon(addon_id):
 # --- price rules ------------------------------------------------------------------------------
 
 RULE_LISTS = ("service_ids", "categories", "days_of_week")
-RULE_FLAGS = ("active",)
 NEW_RULE = {"kind": "DATE_WINDOW", "effect": "SURCHARGE", "amount_type": "PERCENT", "priority": "100",
             "active": True, "service_ids": [], "categories": [], "days_of_week": []}
 
@@ -286,8 +280,7 @@ def rule_values(rule) -> dict:
 def price_rules():
     """Price rules in the order they apply, the new-rule form and the try-it quote panel."""
     return _render("catalog/price_rules.html", rules=catalog.list_price_rules()[0], rule=None, values=NEW_RULE,
-                   addons=catalog.list_addons(active=True)[0], quote=None, quote_form={}, quote_errors={},
-                   **_named(_services()))
+                   addons=catalog.list_addons(active=True)[0], **_named(_services()))
 
 
 @bp.post("/price-rules")
@@ -295,7 +288,7 @@ def price_rules():
 def create_price_rule():
     """Add a price rule."""
     try:
-        rule = catalog.create_price_rule(**form_data(PriceRuleCreateSchema(), lists=RULE_LISTS, flags=RULE_FLAGS))
+        rule = catalog.create_price_rule(**parse_form(PriceRuleCreateSchema(), lists=RULE_LISTS))
     except RuleViolation as exc:
         return _form_error("catalog/_rule_form.html", exc, lists=RULE_LISTS, rule=None, **_named(_services()))
     return _render("catalog/_rule_created.html", rule=rule, values=NEW_RULE, **_named(_services()))
@@ -322,8 +315,7 @@ def update_price_rule(rule_id):
     """Save an edited rule."""
     current = catalog.get_price_rule(rule_id=rule_id)
     try:
-        rule = catalog.update_price_rule(rule_id=rule_id, **form_data(PriceRuleUpdateSchema(), lists=RULE_LISTS,
-                                                                      flags=RULE_FLAGS))
+        rule = catalog.update_price_rule(rule_id=rule_id, **parse_form(PriceRuleUpdateSchema(), lists=RULE_LISTS))
     except RuleViolation as exc:
         return _form_error("catalog/_rule_form.html", exc, lists=RULE_LISTS, rule=current, **_named(_services()))
     return _render("catalog/_rule_row.html", rule=rule, **_named(_services()))
@@ -387,13 +379,12 @@ def _parse_quote_form() -> dict:
 @bp.post("/quote")
 @requires(Role.STAFF)
 def quote():
-    """Price a sample stay with the server's engine; the panel re-renders with the breakdown or the errors."""
-    context = {"services": _services(), "addons": catalog.list_addons(active=True)[0], "quote_form": request.form}
+    """Price a sample stay with the server's engine: the breakdown, or errors next to each field (422)."""
     try:
         result = pricing.quote_stay(**_parse_quote_form())
     except RuleViolation as exc:
         errors = {("dogs" if k == "pets" else "addon_ids" if k == "addons" else k): v
                   for k, v in (exc.errors or {}).items()}
-        return render_template("catalog/_try_it.html", quote=None, quote_errors=errors, message=exc.message,
-                               **context), 422
-    return render_template("catalog/_try_it.html", quote=result, quote_errors={}, message=None, **context)
+        return render_template("catalog/_quote_response.html", quote=None, quote_errors=errors,
+                               message=exc.message), 422
+    return render_template("catalog/_quote_response.html", quote=result, quote_errors={}, message=None)

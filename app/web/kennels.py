@@ -1,20 +1,19 @@
 """Kennel pages: the status board staff flip in one click, and the manager's inventory (bulk create A01-A20)."""
 import marshmallow as ma
-from flask import Response, render_template, request
+from flask import Response, flash, redirect, render_template, request, url_for
 
 from app.auth import requires
 from app.errors import Conflict, RuleViolation
 from app.models import KennelSize, KennelStatus, KennelType, Role
 from app.schemas.kennels import KennelBulkSchema, KennelCreateSchema, KennelStatusSchema, KennelUpdateSchema
 from app.services import kennels
-from app.web.catalog import form_data, posted_values
-from app.web.common import page_blueprint
+from app.web.catalog import parse_form, posted_values
+from app.web.common import is_htmx, page_blueprint
 
 bp = page_blueprint("kennel_pages", __name__, url_prefix="/kennels")
 CHOICES = {"types": list(KennelType), "sizes": list(KennelSize), "statuses": list(KennelStatus)}
 NEW_KENNEL = {"type": "RUN", "size": "M", "capacity": "1", "sort_order": "0", "active": True}
 NEW_BULK = {"prefix": "A", "start": "1", "end": "20", "type": "RUN", "size": "M", "capacity": "1"}
-FLAGS = ("active",)
 
 
 def kennel_values(kennel) -> dict:
@@ -51,12 +50,18 @@ def change_status(kennel_id):
     """Flip a kennel's status (the clicked button's value) with an optional note; returns its card or row."""
     view = "kennels/_row.html" if request.form.get("view") == "row" else "kennels/_card.html"
     data = {k: v for k, v in request.form.items() if k in ("status", "note")}
+    back = url_for("kennel_pages.index" if view == "kennels/_row.html" else "kennel_pages.board")
     try:
         kennel = kennels.change_kennel_status(kennel_id=kennel_id, **KennelStatusSchema().load(data))
     except (ma.ValidationError, RuleViolation) as exc:
         errors = exc.messages if isinstance(exc, ma.ValidationError) else exc.errors
+        if not is_htmx():
+            flash("The status was not changed: choose in service, cleaning or maintenance.", "error")
+            return redirect(back)
         return _render(view, kennel=kennels.get_kennel(kennel_id=kennel_id), errors=errors,
                        message="The status was not changed."), 422
+    if not is_htmx():  # a plain form post (htmx not loaded yet): back to the page it came from
+        return redirect(back)
     return _render(view, kennel=kennel)
 
 
@@ -76,7 +81,7 @@ def index():
 def create():
     """Add one kennel."""
     try:
-        kennel = kennels.create_kennel(**form_data(KennelCreateSchema(), flags=FLAGS))
+        kennel = kennels.create_kennel(**parse_form(KennelCreateSchema()))
     except RuleViolation as exc:
         return _form_error("kennels/_form.html", exc, kennel=None)
     return _render("kennels/_created.html", created=[kennel], kennel=None, values=NEW_KENNEL)
@@ -87,7 +92,7 @@ def create():
 def create_bulk():
     """Add a numbered run, e.g. A01..A20, all or none."""
     try:
-        created = kennels.create_kennels_bulk(**form_data(KennelBulkSchema()))
+        created = kennels.create_kennels_bulk(**parse_form(KennelBulkSchema()))
     except (RuleViolation, Conflict) as exc:
         return render_template("kennels/_bulk_form.html", errors=exc.errors or {}, message=exc.message,
                                bulk_values=posted_values(), **CHOICES), exc.status_code
@@ -115,7 +120,7 @@ def update(kennel_id):
     """Save an edited kennel."""
     current = kennels.get_kennel(kennel_id=kennel_id)
     try:
-        kennel = kennels.update_kennel(kennel_id=kennel_id, **form_data(KennelUpdateSchema(), flags=FLAGS))
+        kennel = kennels.update_kennel(kennel_id=kennel_id, **parse_form(KennelUpdateSchema()))
     except RuleViolation as exc:
         return _form_error("kennels/_form.html", exc, kennel=current)
     return _render("kennels/_row.html", kennel=kennel)

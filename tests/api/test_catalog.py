@@ -266,3 +266,19 @@ def test_every_catalog_schema_has_examples_in_the_openapi_document(client):
     for path in ("/api/v1/services", "/api/v1/addons", "/api/v1/price-rules", "/api/v1/kennels", "/api/v1/quotes"):
         body = spec["paths"][path]["post"]["requestBody"]["content"]["application/json"]
         assert body.get("example"), path
+
+
+def test_the_service_layer_refuses_unknown_list_values_whoever_calls_it(app, tenant_a):
+    import pytest
+
+    from app.errors import RuleViolation
+    from app.services import catalog
+    from app.tenancy import lookup_tenant, tenant_context
+
+    with app.app_context(), app.test_request_context(), tenant_context(lookup_tenant(tenant_a.subdomain)):
+        with pytest.raises(RuleViolation) as caught:
+            catalog.create_service(**{**BOARDING, "kennel_types": ["IGLOO"], "allowed_species": ["DRAGON"]})
+        assert {"kennel_types", "allowed_species"} <= set(caught.value.errors)
+        with pytest.raises(RuleViolation) as caught:
+            catalog.create_price_rule(**{**XMAS, "categories": ["SPA"]})
+        assert "categories" in caught.value.errors

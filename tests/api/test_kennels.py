@@ -80,7 +80,8 @@ def test_an_unknown_status_is_422_naming_the_field(client, tenant_a):
 
 def test_staff_cannot_edit_or_create_kennels(client, tenant_a):
     k = _kennel(client, tenant_a)
-    assert client.post("/api/v1/kennels", headers=tenant_a.headers(Role.STAFF), json={**RUN, "code": "B1"}).status_code == 403
+    r = client.post("/api/v1/kennels", headers=tenant_a.headers(Role.STAFF), json={**RUN, "code": "B1"})
+    assert r.status_code == 403
     path = f"/api/v1/kennels/{k['id']}"
     etag = client.get(path, headers=tenant_a.headers(Role.STAFF)).headers["ETag"]
     r = client.patch(path, headers=tenant_a.headers(Role.STAFF, **{"If-Match": etag}), json={"capacity": 3})

@@ -38,7 +38,8 @@ def _quote(**kwargs):
 def test_one_night_inside_the_holiday_window_is_priced_by_hand():
     q = _quote()
     # 50.00 base + 20% Christmas surcharge = 60.00; tax 8.25% = 4.95; deposit 25% of 64.95 = 16.2375 -> 16.24
-    assert [(line.date, line.base_cents, line.amount_cents) for line in q.stay_lines] == [(date(2026, 12, 24), 5000, 6000)]
+    assert [(line.date, line.base_cents, line.amount_cents) for line in q.stay_lines] == [
+        (date(2026, 12, 24), 5000, 6000)]
     assert [(a.rule_name, a.amount_cents) for a in q.stay_lines[0].adjustments] == [("Christmas", 1000)]
     assert (q.subtotal_cents, q.surcharges_cents, q.discounts_cents) == (5000, 1000, 0)
     assert (q.taxable_cents, q.tax_cents, q.total_cents) == (6000, 495, 6495)
@@ -173,7 +174,8 @@ def test_pets_of_a_species_the_service_does_not_take_are_refused():
 def test_an_add_on_for_other_services_is_refused():
     import uuid
 
-    other = AddOnTerms(name="Nail trim", price_cents=1500, unit=AddOnUnit.PER_USE, service_ids=frozenset({uuid.uuid4()}))
+    other = AddOnTerms(name="Nail trim", price_cents=1500, unit=AddOnUnit.PER_USE,
+                       service_ids=frozenset({uuid.uuid4()}))
     with pytest.raises(RuleViolation) as caught:
         _quote(addons=[AddOnRequest(other)])
     assert "addons" in caught.value.errors
@@ -194,7 +196,8 @@ def rules(draw):
     amount_type = draw(st.sampled_from(list(AmountType)))
     start = draw(st.dates(date(2026, 1, 1), date(2027, 12, 31)))
     return RuleTerms(
-        id=draw(st.uuids()), name=draw(st.text("abcdef", min_size=1, max_size=4)), kind=kind, effect=draw(st.sampled_from(list(RuleEffect))),
+        id=draw(st.uuids()), name=draw(st.text("abcdef", min_size=1, max_size=4)), kind=kind,
+        effect=draw(st.sampled_from(list(RuleEffect))),
         amount_type=amount_type, percent_bp=draw(st.integers(0, 10_000)) if amount_type == AmountType.PERCENT else None,
         amount_cents=draw(st.integers(0, 20_000)) if amount_type == AmountType.AMOUNT else None,
         min_nights=draw(st.integers(1, 20)), from_pet=draw(st.integers(2, 4)),

@@ -36,6 +36,15 @@ def test_one_click_flips_a_kennel_to_cleaning(client, tenant_a):
     assert client.get(f"/api/v1/kennels/{kennel['id']}", headers=tenant_a.headers()).json["status"] == "CLEANING"
 
 
+def test_a_plain_form_post_without_htmx_flips_and_returns_to_the_board(client, tenant_a):
+    kennel = _kennels(client, tenant_a)[0]
+    headers = _signed_in(client, tenant_a, Role.STAFF)
+    r = client.post(f"/kennels/{kennel['id']}/status", base_url=tenant_a.base_url,
+                    headers={"X-CSRFToken": headers["X-CSRFToken"]}, data={"view": "card", "status": "CLEANING"})
+    assert r.status_code == 302 and r.headers["Location"].endswith("/kennels/board")
+    assert client.get(f"/api/v1/kennels/{kennel['id']}", headers=tenant_a.headers()).json["status"] == "CLEANING"
+
+
 def test_maintenance_with_a_note_from_the_inventory_row(client, tenant_a):
     kennel = _kennels(client, tenant_a)[0]
     headers = _signed_in(client, tenant_a)
