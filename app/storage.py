@@ -12,6 +12,7 @@ IMAGE_SIGNATURES = {
     b"GIF89a": "image/gif",
 }
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 
 
 def sniff_image(data: bytes) -> str | None:
@@ -22,6 +23,13 @@ def sniff_image(data: bytes) -> str | None:
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "image/webp"
     return None
+
+
+def sniff_document(data: bytes) -> str | None:
+    """A certificate's MIME type: a PDF or one of the accepted images; None otherwise."""
+    if data.startswith(b"%PDF-"):
+        return "application/pdf"
+    return sniff_image(data)
 
 
 class LocalStorage:

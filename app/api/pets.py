@@ -118,6 +118,27 @@ class PetVaccination(MethodView):
         service.delete_vaccination(pet_id=pet_id, vaccination_id=vaccination_id)
 
 
+@blp.route("/<uuid:pet_id>/vaccinations/<uuid:vaccination_id>/document")
+class VaccinationDocument(MethodView):
+    @blp.response(200, content_type="application/pdf")
+    @blp.alt_response(404, schema=ErrorSchema)
+    def get(self, pet_id, vaccination_id):
+        """The vaccination certificate."""
+        data, mime = service.read_vaccination_document(pet_id=pet_id, vaccination_id=vaccination_id)
+        return Response(data, mimetype=mime, headers={"Cache-Control": "private, max-age=300"})
+
+    @blp.response(200, VaccinationSchema)
+    @blp.alt_response(422, schema=ErrorSchema, description="Not a PDF or image, or over 10 MB")
+    @blp.doc(requestBody={"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}})
+    def put(self, pet_id, vaccination_id):
+        """Attach the certificate as the raw request body (PDF or image, at most 10 MB)."""
+        upload = request.files.get("document")
+        data = upload.read() if upload else request.get_data()
+        if not data:
+            raise RuleViolation("No document sent.", errors={"document": ["Send the file as the request body."]})
+        return service.set_vaccination_document(pet_id=pet_id, vaccination_id=vaccination_id, data=data)
+
+
 @blp.route("/<uuid:pet_id>/compliance")
 class PetCompliance(MethodView):
     @blp.arguments(ComplianceQuerySchema, location="query")

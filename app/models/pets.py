@@ -109,6 +109,10 @@ class Vaccination(UUIDPrimaryKey, TenantScoped, Timestamps, db.Model):
 
     pet: Mapped[Pet] = relationship(back_populates="vaccinations", lazy="raise")
 
+    @property
+    def has_document(self) -> bool:
+        return bool(self.document_key)
+
 
 class VaccineRequirement(UUIDPrimaryKey, TenantScoped, Timestamps, db.Model):
     """A vaccine a species must have for a service category (drives compliance)."""

@@ -15,6 +15,7 @@ class VaccinationSchema(ma.Schema):
     expires_on = ma.fields.Date(metadata={"example": "2029-03-01"})
     verified_by_id = ma.fields.UUID(dump_only=True, allow_none=True)
     verified_at = ma.fields.AwareDateTime(dump_only=True, allow_none=True)
+    has_document = ma.fields.Boolean(dump_only=True)
 
 
 class VaccinationWriteSchema(StrictSchema):

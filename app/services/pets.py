@@ -17,7 +17,7 @@ from app.services.compliance import known_vaccines, tenant_today
 from app.services.contact import normalize_phone
 from app.services.customers import _load as load_customer
 from app.services.customers import forget_customer, refresh_search_text
-from app.storage import MAX_IMAGE_BYTES, sniff_image, storage
+from app.storage import MAX_DOCUMENT_BYTES, MAX_IMAGE_BYTES, sniff_document, sniff_image, storage
 from app.tenancy import current_tenant
 
 LONG_TEXT = ("feeding_instructions", "allergies", "behaviour_notes")
@@ -274,6 +274,35 @@ def delete_vaccination(*, pet_id: uuid.UUID, vaccination_id: uuid.UUID) -> None:
     db.session.delete(record)
     db.session.commit()
     forget_customer(owner_id)
+
+
+def set_vaccination_document(*, pet_id: uuid.UUID, vaccination_id: uuid.UUID, data: bytes) -> Vaccination:
+    """Attach the vet's certificate (PDF or image, at most 10 MB) to a vaccination."""
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise RuleViolation("Document too large.", errors={"document": ["At most 10 MB."]})
+    mime = sniff_document(data)
+    if mime is None:
+        raise RuleViolation("Not a PDF or image.", errors={"document": ["Upload a PDF, PNG, JPEG, GIF or WebP file."]})
+    record = get_vaccination(pet_id=pet_id, vaccination_id=vaccination_id)
+    old_key = record.document_key
+    suffix = ".pdf" if mime == "application/pdf" else "." + mime.split("/")[1]
+    record.document_key = storage().save(tenant_id=current_tenant().id, data=data, suffix=suffix)
+    audit.record("vaccination.document_attached", "vaccination", record.id)
+    owner_id = get_pet(pet_id=pet_id).customer_id
+    db.session.commit()
+    if old_key:
+        storage().delete(old_key)
+    forget_customer(owner_id)
+    return record
+
+
+def read_vaccination_document(*, pet_id: uuid.UUID, vaccination_id: uuid.UUID) -> tuple[bytes, str]:
+    """The certificate's bytes and MIME type."""
+    record = get_vaccination(pet_id=pet_id, vaccination_id=vaccination_id)
+    if not record.document_key:
+        raise NotFound("This vaccination has no document.")
+    data = storage().read(record.document_key)
+    return data, sniff_document(data) or "application/octet-stream"
 
 
 def pet_records(pet: Pet) -> list[tuple[str, date, date]]:

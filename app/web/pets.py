@@ -121,6 +121,28 @@ def update_vaccination(pet_id, vaccination_id):
             {"HX-Retarget": "#vaccinations", "HX-Reswap": "outerHTML"})
 
 
+@bp.get("/<uuid:pet_id>/vaccinations/<uuid:vaccination_id>/document")
+def vaccination_document(pet_id, vaccination_id):
+    """The certificate, shown in the browser."""
+    data, mime = service.read_vaccination_document(pet_id=pet_id, vaccination_id=vaccination_id)
+    return Response(data, mimetype=mime, headers={"Cache-Control": "private, max-age=300"})
+
+
+@bp.post("/<uuid:pet_id>/vaccinations/<uuid:vaccination_id>/document")
+def upload_vaccination_document(pet_id, vaccination_id):
+    """Attach a certificate to one vaccination; the table is re-rendered with the error or the link."""
+    upload = request.files.get("document")
+    pet = service.get_pet(pet_id=pet_id, with_vaccinations=True)
+    try:
+        if upload is None or not upload.filename:
+            raise RuleViolation("Choose a file.", errors={"document": ["Choose a PDF or image."]})
+        service.set_vaccination_document(pet_id=pet_id, vaccination_id=vaccination_id, data=upload.read())
+    except RuleViolation as exc:
+        return render_form_error("pets/_vaccinations.html", exc, **_vaccination_context(pet))
+    pet = service.get_pet(pet_id=pet_id, with_vaccinations=True)
+    return render_template("pets/_vaccinations.html", form={}, errors={}, **_vaccination_context(pet))
+
+
 @bp.post("/<uuid:pet_id>/vaccinations/<uuid:vaccination_id>/expire")
 def expire_vaccination(pet_id, vaccination_id):
     """Mark a vaccination no longer valid (kept on record)."""

@@ -149,3 +149,18 @@ def test_pet_detail_is_a_constant_number_of_queries(client, tenant_a, count_quer
     with count_queries() as many:
         client.get(f"/api/v1/pets/{pet['id']}", headers=tenant_a.headers())
     assert few.count == many.count <= 4
+
+
+def test_a_vaccination_certificate_is_a_pdf_or_image_and_stays_in_its_tenant(client, tenant_a, tenant_b):
+    _, pet = _household(client, tenant_a)
+    v = client.post(f"/api/v1/pets/{pet['id']}/vaccinations", headers=tenant_a.headers(),
+                    json={"vaccine": "Rabies", "given_on": "2026-01-01", "expires_on": "2029-01-01"}).json
+    path = f"/api/v1/pets/{pet['id']}/vaccinations/{v['id']}/document"
+    exe = client.put(path, headers=tenant_a.headers(**{"Content-Type": "application/pdf"}), data=b"MZ\x90\x00binary")
+    assert exe.status_code == 422 and "document" in exe.json["errors"]
+    pdf = b"%PDF-1.4\n%fake but well-formed enough\n"
+    ok = client.put(path, headers=tenant_a.headers(**{"Content-Type": "application/pdf"}), data=pdf)
+    assert ok.status_code == 200 and ok.json["has_document"] is True
+    got = client.get(path, headers=tenant_a.headers())
+    assert got.data == pdf and got.mimetype == "application/pdf"
+    assert client.get(path, headers=tenant_b.headers()).status_code == 404

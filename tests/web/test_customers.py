@@ -199,3 +199,20 @@ def test_export_download_from_the_list_page(client, tenant_a):
     web_login(client, tenant_a, Role.MANAGER)
     r = client.get("/customers/export.csv", base_url=tenant_a.base_url)
     assert r.status_code == 200 and "Doe" in r.get_data(as_text=True)
+
+
+def test_a_certificate_is_attached_from_the_vaccination_table(client, tenant_a):
+    c = _customer(client, tenant_a)
+    pet = _pet(client, tenant_a, c["id"])
+    v = client.post(f"/api/v1/pets/{pet['id']}/vaccinations", headers=tenant_a.headers(),
+                    json={"vaccine": "Rabies", "given_on": "2026-01-01", "expires_on": "2029-01-01"}).json
+    web_login(client, tenant_a, Role.STAFF)
+    headers = hx_headers(client, tenant_a, f"/pets/{pet['id']}")
+    url = f"/pets/{pet['id']}/vaccinations/{v['id']}/document"
+    bad = client.post(url, base_url=tenant_a.base_url, headers=headers, content_type="multipart/form-data",
+                      data={"document": (io.BytesIO(b"just text"), "cert.txt")})
+    assert bad.status_code == 422 and 'id="e-document"' in bad.get_data(as_text=True)
+    ok = client.post(url, base_url=tenant_a.base_url, headers=headers, content_type="multipart/form-data",
+                     data={"document": (io.BytesIO(b"%PDF-1.4\n"), "cert.pdf")})
+    assert ok.status_code == 200 and ">View</a>" in ok.get_data(as_text=True)
+    assert client.get(url, base_url=tenant_a.base_url).data == b"%PDF-1.4\n"
