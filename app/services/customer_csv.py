@@ -35,9 +35,8 @@ from app.errors import RuleViolation
 from app.extensions import db
 from app.models import Customer, CustomerTag, Pet, Vaccination
 from app.services import audit
-from app.services.customers import _clean as clean_customer
-from app.services.customers import _search_text
-from app.services.pets import _clean_pet, _clean_vaccination
+from app.services.customers import clean_customer_fields, search_text_for
+from app.services.pets import clean_pet_fields, clean_vaccination_fields
 
 CUSTOMER_COLUMNS = ["customer_ref", "first_name", "last_name", "email", "phone", "alt_phone", "address_line1",
                     "address_line2", "city", "region", "postal_code", "emergency_name", "emergency_phone",
@@ -159,7 +158,7 @@ def _customer_fields(row: dict[str, str]) -> dict[str, Any]:
     fields["active"] = _bool(row.get("active", "true") or "true", "active")
     if "preferred_contact" in fields:
         fields["preferred_contact"] = fields["preferred_contact"].upper()
-    return clean_customer(fields)
+    return clean_customer_fields(fields)
 
 
 def _pet_fields(row: dict[str, str]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -189,11 +188,11 @@ def _pet_fields(row: dict[str, str]) -> tuple[dict[str, Any], list[dict[str, Any
         fields["sex"] = Sex(fields["sex"])
     except ValueError:
         raise RuleViolation("Bad sex.", errors={"sex": ["Use MALE, FEMALE or UNKNOWN."]}) from None
-    pet = _clean_pet(fields)
+    pet = clean_pet_fields(fields)
     vaccinations = []
     for item in _split(row.get("vaccinations", "")):
         vaccine, given, expires = (item.split("|") + ["", ""])[:3]
-        vaccinations.append(_clean_vaccination({"vaccine": vaccine, "given_on": _date(given),
+        vaccinations.append(clean_vaccination_fields({"vaccine": vaccine, "given_on": _date(given),
                                                 "expires_on": _date(expires)}))
         if not vaccinations[-1]["given_on"] or not vaccinations[-1]["expires_on"]:
             raise RuleViolation("Dates required.", errors={"vaccinations": [f"{vaccine}: give both dates."]})
@@ -279,7 +278,7 @@ def import_customers(*, text: str, dry_run: bool) -> ImportReport:
             tags = fields.pop("tags")
             customer = Customer(id=uuid.uuid4(), **fields)
             customer.tags = [CustomerTag(tag=t) for t in tags]
-            customer.search_text = _search_text(customer, [p["name"] for p, _ in household["pets"]])
+            customer.search_text = search_text_for(customer, [p["name"] for p, _ in household["pets"]])
             db.session.add(customer)
             for pet_fields, vaccinations in household["pets"]:
                 pet = Pet(id=uuid.uuid4(), customer_id=customer.id, **pet_fields)

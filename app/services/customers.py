@@ -30,7 +30,7 @@ HISTORY_CHECKS: list = []
 # --- normalising input ---------------------------------------------------------------------------
 
 
-def _clean(fields: dict[str, Any]) -> dict[str, Any]:
+def clean_customer_fields(fields: dict[str, Any]) -> dict[str, Any]:
     """Normalise email and phones and check limits; errors name every bad field at once."""
     errors: dict[str, list[str]] = {}
     out = dict(fields)
@@ -66,7 +66,7 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _search_text(customer: Customer, pet_names: list[str]) -> str:
+def search_text_for(customer: Customer, pet_names: list[str]) -> str:
     """Each searchable word after a space, so `LIKE '% word%'` is a word-prefix match."""
     words = [customer.first_name, customer.last_name, customer.email or "", *pet_names]
     words += [digits(p) for p in (customer.phone, customer.alt_phone) if p]
@@ -76,7 +76,7 @@ def _search_text(customer: Customer, pet_names: list[str]) -> str:
 def refresh_search_text(customer: Customer) -> None:
     """Recompute the search words (names, email, phones, pet names); call before commit."""
     names = db.session.execute(select(Pet.name).where(Pet.customer_id == customer.id)).scalars().all()
-    customer.search_text = _search_text(customer, list(names))
+    customer.search_text = search_text_for(customer, list(names))
 
 
 def _duplicate_email(email: str, exclude: uuid.UUID | None = None) -> Conflict:
@@ -92,11 +92,11 @@ def _duplicate_email(email: str, exclude: uuid.UUID | None = None) -> Conflict:
 
 def create_customer(*, tags: list[str] | None = None, **fields) -> Customer:
     """Add a customer; email is unique per tenant, phones are stored normalised."""
-    fields = _clean({**fields, "tags": tags or []})
+    fields = clean_customer_fields({**fields, "tags": tags or []})
     tags = fields.pop("tags")
     customer = Customer(**fields)
     customer.tags = [CustomerTag(tag=t) for t in tags]
-    customer.search_text = _search_text(customer, [])
+    customer.search_text = search_text_for(customer, [])
     db.session.add(customer)
     try:
         db.session.flush()
@@ -108,10 +108,9 @@ def create_customer(*, tags: list[str] | None = None, **fields) -> Customer:
     return customer
 
 
-def _load(customer_id: uuid.UUID, *, for_update: bool = False) -> Customer:
+def load_customer(customer_id: uuid.UUID) -> Customer:
+    """One customer of the current tenant with tags (404 for any other id)."""
     stmt = select(Customer).where(Customer.id == customer_id).options(selectinload(Customer.tags))
-    if for_update:
-        stmt = stmt.with_for_update()
     customer = db.session.execute(stmt).scalar_one_or_none()
     if customer is None:
         raise NotFound("Customer not found.")
@@ -120,8 +119,8 @@ def _load(customer_id: uuid.UUID, *, for_update: bool = False) -> Customer:
 
 def update_customer(*, customer_id: uuid.UUID, **fields) -> Customer:
     """Change contact details, notes, tags or the active flag."""
-    fields = _clean(fields)
-    customer = _load(customer_id)
+    fields = clean_customer_fields(fields)
+    customer = load_customer(customer_id)
     tags = fields.pop("tags", None)
     old = audit.snapshot(customer, list(fields))
     for field, value in fields.items():
@@ -146,7 +145,7 @@ def update_customer(*, customer_id: uuid.UUID, **fields) -> Customer:
 
 def delete_customer(*, customer_id: uuid.UUID) -> None:
     """Delete a customer with no history (pets and vaccinations go too); otherwise refuse: deactivate instead."""
-    customer = _load(customer_id)
+    customer = load_customer(customer_id)
     for has_history in HISTORY_CHECKS:
         if has_history(customer_id):
             raise Conflict("This customer has history (bookings or invoices); deactivate instead of deleting.",

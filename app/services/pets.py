@@ -15,8 +15,7 @@ from app.pagination import paginate
 from app.services import audit
 from app.services.compliance import known_vaccines, tenant_today
 from app.services.contact import normalize_phone
-from app.services.customers import _load as load_customer
-from app.services.customers import forget_customer, refresh_search_text
+from app.services.customers import forget_customer, load_customer, refresh_search_text
 from app.storage import MAX_DOCUMENT_BYTES, MAX_IMAGE_BYTES, sniff_document, sniff_image, storage
 from app.tenancy import current_tenant
 
@@ -27,7 +26,7 @@ PET_FIELDS = ["name", "species", "breed", "sex", "birth_date", "weight_lbs", "ne
               "alert_flags", "active", "customer_id"]
 
 
-def _clean_pet(fields: dict[str, Any]) -> dict[str, Any]:
+def clean_pet_fields(fields: dict[str, Any]) -> dict[str, Any]:
     """Check a pet's fields; errors name every bad field at once."""
     errors: dict[str, list[str]] = {}
     out = dict(fields)
@@ -92,7 +91,7 @@ def create_pet(*, customer_id: uuid.UUID, **fields) -> Pet:
     owner = load_customer(customer_id)
     fields.setdefault("alert_flags", [])
     fields.setdefault("medications", [])
-    fields = _clean_pet(fields)
+    fields = clean_pet_fields(fields)
     pet = Pet(customer_id=owner.id, **fields)
     db.session.add(pet)
     db.session.flush()
@@ -108,7 +107,7 @@ def update_pet(*, pet_id: uuid.UUID, **fields) -> Pet:
     pet = get_pet(pet_id=pet_id)
     if "alert_flags" not in fields and "medications" in fields:
         fields["alert_flags"] = pet.alert_flags
-    fields = _clean_pet(fields)
+    fields = clean_pet_fields(fields)
     old_owner = pet.customer_id
     if "customer_id" in fields and fields["customer_id"] != old_owner:
         fields["customer_id"] = load_customer(fields["customer_id"]).id  # 404 for another tenant's customer
@@ -192,7 +191,7 @@ def read_photo(*, pet_id: uuid.UUID) -> tuple[bytes, str]:
 # --- vaccinations ---------------------------------------------------------------------------------
 
 
-def _clean_vaccination(fields: dict[str, Any], current: Vaccination | None = None) -> dict[str, Any]:
+def clean_vaccination_fields(fields: dict[str, Any], current: Vaccination | None = None) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     out = dict(fields)
     if "vaccine" in out:
@@ -216,7 +215,7 @@ def add_vaccination(*, pet_id: uuid.UUID, vaccine: str, given_on: date, expires_
                     verified: bool = False, verified_by_id: uuid.UUID | None = None) -> Vaccination:
     """Record a vaccination; `verified` stamps who checked the certificate and when."""
     pet = get_pet(pet_id=pet_id)
-    fields = _clean_vaccination({"vaccine": vaccine, "given_on": given_on, "expires_on": expires_on})
+    fields = clean_vaccination_fields({"vaccine": vaccine, "given_on": given_on, "expires_on": expires_on})
     record = Vaccination(pet_id=pet.id, **fields)
     if verified:
         record.verified_by_id, record.verified_at = verified_by_id, utcnow()
@@ -242,7 +241,7 @@ def update_vaccination(*, pet_id: uuid.UUID, vaccination_id: uuid.UUID, verified
                        verified_by_id: uuid.UUID | None = None, **fields) -> Vaccination:
     """Correct a vaccination's dates or vaccine, or mark it verified."""
     record = get_vaccination(pet_id=pet_id, vaccination_id=vaccination_id)
-    fields = _clean_vaccination(fields, record)
+    fields = clean_vaccination_fields(fields, record)
     old = audit.snapshot(record, list(fields))
     for field, value in fields.items():
         setattr(record, field, value)

@@ -29,6 +29,13 @@ def page_blueprint(name: str, import_name: str, *, signed_in: bool = True, **kwa
     return bp
 
 
+def navigate(url: str):
+    """Go to url after a successful form: HX-Redirect for htmx, a 303 See Other otherwise."""
+    if is_htmx():
+        return Response(status=204, headers={"HX-Redirect": url})
+    return redirect(url, code=303)
+
+
 def is_htmx() -> bool:
     """True when htmx made this request."""
     return request.headers.get("HX-Request") == "true"

@@ -1,5 +1,5 @@
 """Front-desk customer pages: live search, the household page, inline contact edit, add pet."""
-from flask import Response, redirect, render_template, request, url_for
+from flask import Response, render_template, request, url_for
 
 from app.auth import requires
 from app.models import AlertFlag, ContactMethod, Role, ServiceCategory, Sex, Species
@@ -7,7 +7,7 @@ from app.schemas.customers import CustomerCreateSchema, CustomerWriteSchema
 from app.schemas.pets import PetCreateSchema
 from app.services import customer_csv, customers as service, pets as pet_service
 from app.services.compliance import pet_compliance
-from app.web.common import FORM_ERRORS, is_htmx, load_form, page_blueprint, render_form_error
+from app.web.common import FORM_ERRORS, load_form, navigate, page_blueprint, render_form_error
 
 bp = page_blueprint("customer_pages", __name__, url_prefix="/customers")
 PAGE_SIZE = 25
@@ -20,13 +20,6 @@ def _tags_override() -> dict:
     if "tags" not in request.form:
         return {}
     return {"tags": [t.strip() for t in request.form["tags"].split(",") if t.strip()]}
-
-
-def _redirect(url: str):
-    """Navigate after a successful form: HX-Redirect for htmx, a 303 otherwise."""
-    if is_htmx():
-        return Response(status=204, headers={"HX-Redirect": url})
-    return redirect(url, code=303)
 
 
 @bp.get("")
@@ -64,7 +57,7 @@ def create():
         customer = service.create_customer(**load_form(CustomerCreateSchema(), overrides=_tags_override()))
     except FORM_ERRORS as exc:
         return render_form_error("customers/_new_form.html", exc, **CHOICES)
-    return _redirect(url_for("customer_pages.show", customer_id=customer.id))
+    return navigate(url_for("customer_pages.show", customer_id=customer.id))
 
 
 def _pets_with_compliance(detail: dict) -> list[dict]:
@@ -128,4 +121,4 @@ def create_pet(customer_id):
     except FORM_ERRORS as exc:
         return render_form_error("pets/_new_form.html", exc, c=service.customer_detail(customer_id=customer_id),
                                  **CHOICES)
-    return _redirect(url_for("pet_pages.show", pet_id=pet.id))
+    return navigate(url_for("pet_pages.show", pet_id=pet.id))

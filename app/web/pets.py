@@ -6,7 +6,7 @@ from app.models import AlertFlag, ServiceCategory, Sex, Species
 from app.schemas.pets import PetWriteSchema, VaccinationCreateSchema, VaccinationWriteSchema
 from app.services import pets as service
 from app.services.compliance import known_vaccines, pet_compliance
-from app.web.common import FORM_ERRORS, load_form, page_blueprint, render_form_error
+from app.web.common import FORM_ERRORS, load_form, navigate, page_blueprint, render_form_error
 
 bp = page_blueprint("pet_pages", __name__, url_prefix="/pets")
 CHOICES = {"species": list(Species), "sexes": list(Sex), "alert_flags": list(AlertFlag)}
@@ -54,8 +54,7 @@ def update(pet_id):
     except FORM_ERRORS as exc:
         pet = service.get_pet(pet_id=pet_id, with_vaccinations=True)
         return render_form_error("pets/_edit_form.html", exc, pet=pet, **CHOICES)
-    return redirect(url_for("pet_pages.show", pet_id=pet_id), code=303) if not request.headers.get("HX-Request") \
-        else Response(status=204, headers={"HX-Redirect": url_for("pet_pages.show", pet_id=pet_id)})
+    return navigate(url_for("pet_pages.show", pet_id=pet_id))
 
 
 @bp.get("/<uuid:pet_id>/photo")
