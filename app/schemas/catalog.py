@@ -254,10 +254,15 @@ class PriceRuleQuerySchema(QuerySchema):
 
 
 class QuotePetSchema(StrictSchema):
-    """A pet to price (all pets of one quote are one household)."""
+    """A pet to price: a registered pet by `pet_id`, or a prospective one by name and species.
 
+    Registered pets are grouped into households by their owner (for additional-pet rules);
+    prospective pets of one quote count as one household.
+    """
+
+    pet_id = ma.fields.UUID(metadata={"example": "5d1e7c2a-3b4f-4e6a-9c8d-7e6f5a4b3c2d"})
     name = ma.fields.String(validate=ma.validate.Length(1, 60), metadata={"example": "Biscuit"})
-    species = ma.fields.Enum(Species, load_default=Species.DOG, metadata={"example": "DOG"})
+    species = ma.fields.Enum(Species, metadata={"example": "DOG"})
 
 
 class QuoteAddOnSchema(StrictSchema):

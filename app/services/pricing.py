@@ -424,6 +424,27 @@ def rule_terms(rule) -> RuleTerms:
         priority=rule.priority, valid_from=rule.valid_from, valid_to=rule.valid_to)
 
 
+def _pets_in(pets: Sequence[dict]) -> list[PetIn]:
+    """Registered pets (by id, this tenant's only) and prospective pets (name, species) as engine input."""
+    from app.extensions import db
+    from app.models import Pet
+
+    ids = [p["pet_id"] for p in pets if p.get("pet_id")]
+    found = {pet.id: pet for pet in db.session.execute(db.select(Pet).where(Pet.id.in_(ids))).scalars()} if ids else {}
+    missing = [str(i) for i in ids if i not in found]
+    if missing:
+        raise NotFound("Pet not found.", errors={"pets": [f"No such pet {i}." for i in missing]})
+    result = []
+    for n, p in enumerate(pets, start=1):
+        pet = found.get(p.get("pet_id"))
+        if pet is not None:
+            result.append(PetIn(label=pet.name, species=str(pet.species), household=str(pet.customer_id)))
+        else:
+            result.append(PetIn(label=p.get("name") or f"Pet {n}", species=str(p.get("species") or "DOG"),
+                                household=str(p.get("household") or "")))
+    return result
+
+
 def quote_stay(*, service_id: uuid.UUID, start_date: date, end_date: date | None = None,
                pets: Sequence[dict] | None = None, addons: Sequence[dict] = ()) -> Quote:
     """Price a booking for the current tenant from its catalog and active price rules."""
@@ -446,9 +467,7 @@ def quote_stay(*, service_id: uuid.UUID, start_date: date, end_date: date | None
     if inactive:
         raise RuleViolation("An add-on is not offered.", errors={"addons": [f"{n} is inactive." for n in inactive]})
     rules = db.session.execute(db.select(PriceRule).where(PriceRule.active)).scalars().all()
-    pet_list = [PetIn(label=p.get("name") or f"Pet {n}", species=str(p.get("species") or "DOG"),
-                      household=str(p.get("household") or ""))
-                for n, p in enumerate(pets if pets is not None else [{}], start=1)]
+    pet_list = _pets_in(pets if pets is not None else [{}])
     tenant = current_tenant()
     return price_quote(
         service=service_terms(service), pets=pet_list, start=start_date, end=end_date,

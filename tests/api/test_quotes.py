@@ -112,3 +112,25 @@ def test_a_quote_is_a_constant_number_of_queries(client, tenant_a, count_queries
     with count_queries() as long:
         _quote(client, tenant_a, **{**body, "end_date": "2027-01-20", "pets": [{"name": n} for n in "ABCDE"]})
     assert short.count == long.count
+
+
+def test_registered_pets_are_quoted_by_id_and_another_tenants_pet_is_404(client, tenant_a, tenant_b):
+    service = client.get("/api/v1/services", headers=tenant_a.headers()).json
+    if not service:
+        service = [client.post("/api/v1/services", headers=tenant_a.headers(Role.MANAGER),
+                               json={"name": "Daycare", "category": "DAYCARE", "price_cents": 3000,
+                                     "price_unit": "PER_DAY"}).json]
+    service_id = service[0]["id"]
+    owner = client.post("/api/v1/customers", headers=tenant_a.headers(), json={"first_name": "A", "last_name": "B"}).json
+    pet = client.post(f"/api/v1/customers/{owner['id']}/pets", headers=tenant_a.headers(),
+                      json={"name": "Biscuit", "species": "DOG"}).json
+    body = {"service_id": service_id, "start_date": "2026-12-23", "end_date": "2026-12-23",
+            "pets": [{"pet_id": pet["id"]}]}
+    ok = client.post("/api/v1/quotes", headers=tenant_a.headers(), json=body)
+    assert ok.status_code == 200, ok.json
+    assert "Biscuit" in ok.get_data(as_text=True)
+    b_service = client.post("/api/v1/services", headers=tenant_b.headers(Role.MANAGER),
+                            json={"name": "Daycare", "category": "DAYCARE", "price_cents": 3000,
+                                  "price_unit": "PER_DAY"}).json
+    crossed = client.post("/api/v1/quotes", headers=tenant_b.headers(), json={**body, "service_id": b_service["id"]})
+    assert crossed.status_code == 404 and "pets" in crossed.json["errors"]
