@@ -1,7 +1,7 @@
 """Per-tenant rate limits: one shared bucket per tenant for the API, a larger one for the web."""
 import time
 
-from flask import current_app
+from flask import current_app, g, request
 
 from app.extensions import limiter
 from app.models import Plan
@@ -23,9 +23,45 @@ def web_limit() -> str:
     return current_app.config["WEB_RATE_LIMIT"]
 
 
-api_limit = limiter.shared_limit(plan_limit, scope="api", key_func=rate_limit_key)
-web_limit_decorator = limiter.shared_limit(web_limit, scope="web", key_func=rate_limit_key)
+def _authenticated(_response) -> bool:
+    return g.get("principal") is not None
+
+
+def _anonymous(_response) -> bool:
+    return g.get("principal") is None
+
+
+def _client_ip() -> str:
+    return f"ip:{request.remote_addr}"
+
+
+# A tenant's bucket counts only its authenticated requests: nobody who merely knows a subdomain
+# can spend a resort's budget. Unauthenticated requests are counted per client address instead,
+# over an hour, so the tenant's 15-minute bucket stays the one reported in X-RateLimit-* headers.
+ANONYMOUS_API_LIMIT = "300 per hour"
+ANONYMOUS_WEB_LIMIT = "3000 per hour"
+
+_api_tenant = limiter.shared_limit(plan_limit, scope="api", key_func=rate_limit_key, deduct_when=_authenticated)
+_api_anonymous = limiter.shared_limit(ANONYMOUS_API_LIMIT, scope="api-anonymous", key_func=_client_ip,
+                                      deduct_when=_anonymous)
+_web_tenant = limiter.shared_limit(web_limit, scope="web", key_func=rate_limit_key, deduct_when=_authenticated)
+_web_anonymous = limiter.shared_limit(ANONYMOUS_WEB_LIMIT, scope="web-anonymous", key_func=_client_ip,
+                                      deduct_when=_anonymous)
 operator_limit = limiter.shared_limit("1000 per 15 minutes", scope="operator")
+
+
+def api_limit(blueprint):
+    """Put an API blueprint under its tenant's plan limit and the per-address anonymous limit."""
+    _api_tenant(blueprint)
+    _api_anonymous(blueprint)
+    return blueprint
+
+
+def web_limit_decorator(blueprint):
+    """Put a page blueprint under its tenant's web limit and the per-address anonymous limit."""
+    _web_tenant(blueprint)
+    _web_anonymous(blueprint)
+    return blueprint
 
 
 def breach_details() -> dict:

@@ -33,10 +33,11 @@ def _locked_out(_limit) -> None:
 
 @bp.route("/login", methods=["GET", "POST"])
 # Failed sign-ins only: 5 per account and 20 per IP every 15 minutes, in the shared limiter store.
+# override_defaults=False keeps the blueprint's web limits on this page as well.
 @limiter.limit("5 per 15 minutes", key_func=_account_key, methods=["POST"], deduct_when=_failed, on_breach=_locked_out,
-               error_message="Too many sign-in attempts. Wait 15 minutes and try again.")
+               error_message="Too many sign-in attempts. Wait 15 minutes and try again.", override_defaults=False)
 @limiter.limit("20 per 15 minutes", key_func=_ip_key, methods=["POST"], deduct_when=_failed,
-               error_message="Too many sign-in attempts. Wait 15 minutes and try again.")
+               error_message="Too many sign-in attempts. Wait 15 minutes and try again.", override_defaults=False)
 def login():
     """Sign in with email and password."""
     next_url = safe_next(request.values.get("next"), url_for("home.index"))
@@ -65,7 +66,7 @@ def logout():
 
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
-@limiter.limit("10 per 15 minutes", key_func=_ip_key, methods=["POST"])
+@limiter.limit("10 per 15 minutes", key_func=_ip_key, methods=["POST"], override_defaults=False)
 def forgot_password():
     """Ask for a reset link; the answer is the same whether or not the account exists."""
     if request.method == "POST":

@@ -48,3 +48,18 @@ def test_limits_are_counted_per_tenant_not_per_key(app, client):
         role = list(Role)[i % 3]
         assert client.get("/api/v1/me", headers=free.headers(role)).status_code == 200
     assert client.get("/api/v1/me", headers=free.headers(Role.STAFF)).status_code == 429
+
+
+def test_requests_without_a_valid_key_do_not_spend_the_tenants_budget(app, client):
+    free = make_tenant(app, "targeted", plan=Plan.FREE)
+    for _ in range(150):
+        assert client.get("/api/v1/me", headers={"X-Tenant": free.subdomain}).status_code == 401
+    r = client.get("/api/v1/me", headers=free.headers())
+    assert r.status_code == 200 and r.headers["X-RateLimit-Remaining"] == "99"
+
+
+def test_one_address_spraying_bad_keys_is_throttled(app, client):
+    free = make_tenant(app, "sprayed", plan=Plan.FREE)
+    bad = {"X-Tenant": free.subdomain, "Authorization": "Bearer tt_000000000000_guess"}
+    statuses = [client.get("/api/v1/me", headers=bad).status_code for _ in range(301)]
+    assert statuses[:300] == [401] * 300 and statuses[300] == 429
