@@ -82,17 +82,16 @@ def run(url: str, args) -> None:
                 times.sort()
                 p95 = times[int(len(times) * 0.95) - 1]
                 print(f"{q!r:<18} {hits:>6} {statistics.median(times):>10.1f} {p95:>8.1f}")
-            condition = customers.search_condition("olivia gar")
-            stmt = db.select(db.func.count()).select_from(
-                db.select(customers.Customer.id).where(condition).subquery())
-            compiled = stmt.compile(db.engine, compile_kwargs={"literal_binds": True})
-            sql = str(compiled).replace("anon_1", "x")
-            plan = db.session.execute(text(
-                f"EXPLAIN ANALYZE SELECT count(*) FROM customers WHERE tenant_id = '{big.id}' AND "
-                + sql.split("WHERE", 1)[1].split(") AS")[0])).scalars().all()
-            print("\nplan for 'olivia gar':")
-            for line in plan:
-                print("  " + line)
+            for q in ("olivia gar", "(555) 987-12"):
+                stmt = (db.select(customers.Customer.id).where(customers.search_condition(q))
+                        .order_by(customers.Customer.last_name, customers.Customer.first_name).limit(25))
+                compiled = stmt.compile(db.engine)
+                params = {**compiled.params, "tenant": str(big.id)}
+                sql = str(compiled).replace(" ORDER BY", " AND customers.tenant_id = %(tenant)s ORDER BY")
+                plan = db.session.connection().exec_driver_sql("EXPLAIN ANALYZE " + sql, params).scalars().all()
+                print(f"\nplan for {q!r}:")
+                for line in plan:
+                    print("  " + line)
 
 
 if __name__ == "__main__":
