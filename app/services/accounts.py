@@ -9,11 +9,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
-from app.errors import Conflict, NotFound, RuleViolation, Unauthorized
+from app.errors import Conflict, RuleViolation, Unauthorized
 from app.extensions import db
 from app.models import PasswordResetToken, Role, User
 from app.models.base import utcnow
 from app.services import audit, mail
+from app.services.rows import one_or_404
 
 _HASHERS: dict[tuple, PasswordHasher] = {}
 _DUMMY_HASHES: dict[int, str] = {}
@@ -58,10 +59,7 @@ def _check_email(email: str) -> None:
 
 def get_user(*, user_id: uuid.UUID) -> User:
     """One user of the current tenant."""
-    user = db.session.execute(db.select(User).where(User.id == user_id)).scalar_one_or_none()
-    if user is None:
-        raise NotFound("User not found.")
-    return user
+    return one_or_404(User, user_id, "User not found.")
 
 
 def list_users() -> list[User]:

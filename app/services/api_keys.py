@@ -5,11 +5,12 @@ import secrets
 import uuid
 from datetime import timedelta
 
-from app.errors import NotFound, RuleViolation
+from app.errors import RuleViolation
 from app.extensions import db
 from app.models import ApiKey, Role
 from app.models.base import utcnow
 from app.services import audit
+from app.services.rows import one_or_404
 
 KEY_PREFIX = "tt_"
 # last_used_at is refreshed at most this often, so authentication is not a write per request.
@@ -43,10 +44,7 @@ def list_api_keys() -> list[ApiKey]:
 
 def get_api_key(*, key_id: uuid.UUID) -> ApiKey:
     """One key of the current tenant."""
-    key = db.session.execute(db.select(ApiKey).where(ApiKey.id == key_id)).scalar_one_or_none()
-    if key is None:
-        raise NotFound("API key not found.")
-    return key
+    return one_or_404(ApiKey, key_id, "API key not found.")
 
 
 def revoke_api_key(*, key_id: uuid.UUID) -> ApiKey:

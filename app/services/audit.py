@@ -92,9 +92,6 @@ def list_events(*, page: int, page_size: int, action: str | None = None, resourc
 
 def get_event(*, event_id) -> AuditEvent:
     """One audit event of the current tenant."""
-    from app.errors import NotFound
+    from app.services.rows import one_or_404  # rows imports this module
 
-    event = db.session.execute(db.select(AuditEvent).where(AuditEvent.id == event_id)).scalar_one_or_none()
-    if event is None:
-        raise NotFound("Audit event not found.")
-    return event
+    return one_or_404(AuditEvent, event_id, "Audit event not found.")

@@ -16,7 +16,7 @@ from app.models import (AddOn, AddOnService, AddOnUnit, AmountType, DepositKind,
                         PriceRuleService, PriceUnit, RuleEffect, RuleKind, Service, ServiceCategory, Species)
 from app.models.catalog import WEEKDAYS
 from app.services import audit
-from app.services.rows import apply_changes, flush_unique, remove_or_deactivate, run_list, values
+from app.services.rows import apply_changes, flush_unique, one_or_404, remove_or_deactivate, run_list, values
 
 # Kennel types a new service may use when the manager does not say.
 DEFAULT_KENNEL_TYPES = {
@@ -73,10 +73,7 @@ def list_services(*, category: ServiceCategory | None = None, active: bool | Non
 
 def get_service(*, service_id: uuid.UUID) -> Service:
     """One service of the current tenant."""
-    service = db.session.execute(db.select(Service).where(Service.id == service_id)).scalar_one_or_none()
-    if service is None:
-        raise NotFound("Service not found.")
-    return service
+    return one_or_404(Service, service_id, "Service not found.")
 
 
 def _check_service(f: dict) -> dict:
@@ -175,10 +172,7 @@ def list_addons(*, active: bool | None = None, service_id: uuid.UUID | None = No
 
 def get_addon(*, addon_id: uuid.UUID) -> AddOn:
     """One add-on of the current tenant."""
-    addon = db.session.execute(db.select(AddOn).where(AddOn.id == addon_id)).scalar_one_or_none()
-    if addon is None:
-        raise NotFound("Add-on not found.")
-    return addon
+    return one_or_404(AddOn, addon_id, "Add-on not found.")
 
 
 def _check_addon(f: dict) -> dict:
@@ -261,10 +255,7 @@ def list_price_rules(*, kind: RuleKind | None = None, active: bool | None = None
 
 def get_price_rule(*, rule_id: uuid.UUID) -> PriceRule:
     """One price rule of the current tenant."""
-    rule = db.session.execute(db.select(PriceRule).where(PriceRule.id == rule_id)).scalar_one_or_none()
-    if rule is None:
-        raise NotFound("Price rule not found.")
-    return rule
+    return one_or_404(PriceRule, rule_id, "Price rule not found.")
 
 
 # Which optional field belongs to which kind / amount type; it is cleared when the kind changes.

@@ -20,10 +20,11 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from app.cache import cache_delete, cache_get, cache_set
-from app.errors import Conflict, NotFound, RuleViolation
+from app.errors import Conflict, RuleViolation
 from app.extensions import db
 from app.models import ServiceCategory, Species, VaccineRequirement
 from app.services import audit
+from app.services.rows import one_or_404
 from app.tenancy import current_tenant
 
 
@@ -156,10 +157,7 @@ def add_requirement(*, species: Species, category: ServiceCategory, vaccine: str
 
 def remove_requirement(*, requirement_id: uuid.UUID) -> None:
     """Stop requiring a vaccine."""
-    req = db.session.execute(select(VaccineRequirement).where(VaccineRequirement.id == requirement_id)) \
-        .scalar_one_or_none()
-    if req is None:
-        raise NotFound("Vaccine requirement not found.")
+    req = one_or_404(VaccineRequirement, requirement_id, "Vaccine requirement not found.")
     audit.record("vaccine_requirement.deleted", "vaccine_requirement", req.id,
                  changes={"species": req.species, "category": req.category, "vaccine": req.vaccine})
     db.session.delete(req)

@@ -2,12 +2,12 @@
 import uuid
 from decimal import Decimal
 
-from app.errors import Conflict, NotFound, RuleViolation
+from app.errors import Conflict, RuleViolation
 from app.extensions import db
 from app.models import Kennel, KennelSize, KennelStatus, KennelType
 from app.models.base import utcnow
 from app.services import audit
-from app.services.rows import apply_changes, flush_unique, remove_or_deactivate, run_list
+from app.services.rows import apply_changes, flush_unique, one_or_404, remove_or_deactivate, run_list
 
 KENNEL_FIELDS = ["code", "name", "type", "size", "min_weight_kg", "max_weight_kg", "capacity", "location",
                  "sort_order", "active"]
@@ -36,10 +36,7 @@ def list_kennels(*, type: KennelType | None = None, size: KennelSize | None = No
 
 def get_kennel(*, kennel_id: uuid.UUID) -> Kennel:
     """One kennel of the current tenant."""
-    kennel = db.session.execute(db.select(Kennel).where(Kennel.id == kennel_id)).scalar_one_or_none()
-    if kennel is None:
-        raise NotFound("Kennel not found.")
-    return kennel
+    return one_or_404(Kennel, kennel_id, "Kennel not found.")
 
 
 def _check_kennel(f: dict) -> dict:

@@ -1,13 +1,21 @@
-"""Helpers the catalog and kennel services share: listing, unique names, audited edits, soft removal."""
+"""Helpers services share: lookups by id, listing, unique names, audited edits, soft removal."""
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from app.errors import Conflict
+from app.errors import Conflict, NotFound
 from app.extensions import db
 from app.pagination import paginate
 from app.services import audit
+
+
+def one_or_404(model, row_id, message: str):
+    """The current tenant's row of model with this id; NotFound for any other (another tenant's too)."""
+    row = db.session.execute(db.select(model).where(model.id == row_id)).scalar_one_or_none()
+    if row is None:
+        raise NotFound(message)
+    return row
 
 
 def values(items: Iterable | None) -> list[str]:
