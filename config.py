@@ -44,6 +44,10 @@ class Config:
     OPENAPI_SWAGGER_UI_URL = "/static/vendor/swagger-ui/"
 
     WEB_RATE_LIMIT = os.environ.get("WEB_RATE_LIMIT", "20000 per 15 minutes")
+    # Counted per client address; keep the windows longer than the tenant's 15 minutes so the
+    # tenant's limit is the one X-RateLimit-* headers report.
+    ANONYMOUS_API_RATE_LIMIT = os.environ.get("ANONYMOUS_API_RATE_LIMIT", "300 per hour")
+    ANONYMOUS_WEB_RATE_LIMIT = os.environ.get("ANONYMOUS_WEB_RATE_LIMIT", "3000 per hour")
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True

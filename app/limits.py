@@ -38,14 +38,21 @@ def _client_ip() -> str:
 # A tenant's bucket counts only its authenticated requests: nobody who merely knows a subdomain
 # can spend a resort's budget. Unauthenticated requests are counted per client address instead,
 # over an hour, so the tenant's 15-minute bucket stays the one reported in X-RateLimit-* headers.
-ANONYMOUS_API_LIMIT = "300 per hour"
-ANONYMOUS_WEB_LIMIT = "3000 per hour"
+def anonymous_api_limit() -> str:
+    """Unauthenticated API requests per client address (config ANONYMOUS_API_RATE_LIMIT)."""
+    return current_app.config["ANONYMOUS_API_RATE_LIMIT"]
+
+
+def anonymous_web_limit() -> str:
+    """Pages served to nobody signed in, per client address (config ANONYMOUS_WEB_RATE_LIMIT)."""
+    return current_app.config["ANONYMOUS_WEB_RATE_LIMIT"]
+
 
 _api_tenant = limiter.shared_limit(plan_limit, scope="api", key_func=rate_limit_key, deduct_when=_authenticated)
-_api_anonymous = limiter.shared_limit(ANONYMOUS_API_LIMIT, scope="api-anonymous", key_func=_client_ip,
+_api_anonymous = limiter.shared_limit(anonymous_api_limit, scope="api-anonymous", key_func=_client_ip,
                                       deduct_when=_anonymous)
 _web_tenant = limiter.shared_limit(web_limit, scope="web", key_func=rate_limit_key, deduct_when=_authenticated)
-_web_anonymous = limiter.shared_limit(ANONYMOUS_WEB_LIMIT, scope="web-anonymous", key_func=_client_ip,
+_web_anonymous = limiter.shared_limit(anonymous_web_limit, scope="web-anonymous", key_func=_client_ip,
                                       deduct_when=_anonymous)
 operator_limit = limiter.shared_limit("1000 per 15 minutes", scope="operator")
 

@@ -33,6 +33,7 @@ TENANTS = ("bench-a", "bench-b")
 PLAN = "enterprise"
 PLAN_LIMIT = 5_000  # ENTERPRISE API requests per 15 minutes (app/limits.py PLAN_LIMITS)
 HIGH_WEB_LIMIT = "1000000000 per 15 minutes"
+HIGH_WEB_ENV = {"WEB_RATE_LIMIT": HIGH_WEB_LIMIT, "ANONYMOUS_WEB_RATE_LIMIT": HIGH_WEB_LIMIT}
 STAFF_EMAIL, STAFF_PASSWORD = "admin@bench-a.example", "bench-password-not-for-prod"
 
 ENV = {
@@ -519,7 +520,7 @@ def run_scenarios(opts, results: list, notes: list, servers: list) -> dict:
 
     # Raised limits: the API plan limits have no setting, so bench/raised_limits.py raises them.
     reset_rate_limits()
-    server = Server("raised", "bench.raised_limits:app", opts.workers, {"WEB_RATE_LIMIT": HIGH_WEB_LIMIT})
+    server = Server("raised", "bench.raised_limits:app", opts.workers, HIGH_WEB_ENV)
     servers.append(server)
     server.start()
     scenario(results, "b'", f"GET /api/v1/me as {a}, API limits raised", server,
@@ -534,7 +535,7 @@ def run_scenarios(opts, results: list, notes: list, servers: list) -> dict:
     server.stop()
 
     # Control: the same raised-limits server without worker recycling (command line beats the config file).
-    server = Server("norecyc", "bench.raised_limits:app", opts.workers, {"WEB_RATE_LIMIT": HIGH_WEB_LIMIT},
+    server = Server("norecyc", "bench.raised_limits:app", opts.workers, HIGH_WEB_ENV,
                     ("--max-requests", "0"))
     servers.append(server)
     server.start()

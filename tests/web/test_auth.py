@@ -183,9 +183,7 @@ def test_htmx_errors_go_to_the_notice_area_not_the_target(client, tenant_a):
 
 
 def test_the_sign_in_page_is_also_under_the_web_limits(app, client, tenant_a):
-    from app.limits import ANONYMOUS_WEB_LIMIT
-
-    allowed = int(ANONYMOUS_WEB_LIMIT.split()[0])
+    allowed = int(app.config["ANONYMOUS_WEB_RATE_LIMIT"].split()[0])
     statuses = {client.get("/login", base_url=tenant_a.base_url).status_code for _ in range(allowed)}
     assert statuses == {200}
     assert client.get("/login", base_url=tenant_a.base_url).status_code == 429
