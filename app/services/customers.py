@@ -14,6 +14,7 @@ from app.models import ContactMethod, Customer, CustomerTag, Pet, Species, Vacci
 from app.pagination import paginate
 from app.services import audit
 from app.services.contact import digits, fold, normalize_email, normalize_phone
+from app.services.rows import check_version
 from app.tenancy import current_tenant
 
 PHONE_FIELDS = ("phone", "alt_phone", "emergency_phone")
@@ -117,10 +118,11 @@ def load_customer(customer_id: uuid.UUID) -> Customer:
     return customer
 
 
-def update_customer(*, customer_id: uuid.UUID, **fields) -> Customer:
-    """Change contact details, notes, tags or the active flag."""
+def update_customer(*, customer_id: uuid.UUID, expected_updated_at=None, **fields) -> Customer:
+    """Change contact details, notes, tags or the active flag (refused if changed since expected_updated_at)."""
     fields = clean_customer_fields(fields)
     customer = load_customer(customer_id)
+    check_version(customer, expected_updated_at)
     tags = fields.pop("tags", None)
     old = audit.snapshot(customer, list(fields))
     for field, value in fields.items():

@@ -16,6 +16,7 @@ from app.services import audit
 from app.services.compliance import known_vaccines, tenant_today
 from app.services.contact import normalize_phone
 from app.services.customers import forget_customer, load_customer, refresh_search_text
+from app.services.rows import check_version
 from app.storage import MAX_DOCUMENT_BYTES, MAX_IMAGE_BYTES, sniff_document, sniff_image, storage
 from app.tenancy import current_tenant
 
@@ -102,9 +103,10 @@ def create_pet(*, customer_id: uuid.UUID, **fields) -> Pet:
     return pet
 
 
-def update_pet(*, pet_id: uuid.UUID, **fields) -> Pet:
-    """Edit a pet's profile, flags or owner (within this tenant)."""
+def update_pet(*, pet_id: uuid.UUID, expected_updated_at=None, **fields) -> Pet:
+    """Edit a pet's profile, flags or owner within this tenant (refused if changed since expected_updated_at)."""
     pet = get_pet(pet_id=pet_id)
+    check_version(pet, expected_updated_at)
     if "alert_flags" not in fields and "medications" in fields:
         fields["alert_flags"] = pet.alert_flags
     fields = clean_pet_fields(fields)

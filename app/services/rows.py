@@ -18,6 +18,13 @@ def one_or_404(model, row_id, message: str):
     return row
 
 
+def check_version(row, expected_updated_at) -> None:
+    """Refuse an edit made from a stale form: someone saved the row after the form was opened."""
+    if expected_updated_at is not None and row.updated_at != expected_updated_at:
+        raise Conflict("Someone else saved a change since you opened this form; reload to see it, then edit again.",
+                       errors={"updated_at": ["Changed by someone else."]})
+
+
 def values(items: Iterable | None) -> list[str]:
     """Enum members or strings as a sorted list of unique plain strings (stored as JSON)."""
     return sorted({str(getattr(i, "value", i)) for i in items or ()})

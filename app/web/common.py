@@ -73,6 +73,17 @@ def form_data(schema: ma.Schema, overrides: dict | None = None) -> dict:
     return data
 
 
+def form_version():
+    """The `updated_at` a form was opened with (hidden input), for refusing stale saves."""
+    from datetime import datetime
+
+    raw = request.form.get("updated_at")
+    try:
+        return datetime.fromisoformat(raw) if raw else None
+    except ValueError:
+        raise RuleViolation("This form is out of date; reload it.", errors={"updated_at": ["Invalid."]}) from None
+
+
 def load_form(schema: ma.Schema, *, partial: bool = False, overrides: dict | None = None) -> dict:
     """Parse a submitted form with the API's schema; errors come back naming each field."""
     try:

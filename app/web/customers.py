@@ -7,7 +7,7 @@ from app.schemas.customers import CustomerCreateSchema, CustomerWriteSchema
 from app.schemas.pets import PetCreateSchema
 from app.services import customer_csv, customers as service, pets as pet_service
 from app.services.compliance import pet_compliance
-from app.web.common import FORM_ERRORS, load_form, navigate, page_blueprint, render_form_error
+from app.web.common import FORM_ERRORS, form_version, load_form, navigate, page_blueprint, render_form_error
 
 bp = page_blueprint("customer_pages", __name__, url_prefix="/customers")
 PAGE_SIZE = 25
@@ -94,7 +94,7 @@ def edit_contact(customer_id):
 def save_contact(customer_id):
     """Save contact details; errors come back next to each field with what was typed."""
     try:
-        service.update_customer(customer_id=customer_id,
+        service.update_customer(customer_id=customer_id, expected_updated_at=form_version(),
                                 **load_form(CustomerWriteSchema(), partial=True, overrides=_tags_override()))
     except FORM_ERRORS as exc:
         return render_form_error("customers/_contact_form.html", exc,

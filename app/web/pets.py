@@ -6,7 +6,7 @@ from app.models import AlertFlag, ServiceCategory, Sex, Species
 from app.schemas.pets import PetWriteSchema, VaccinationCreateSchema, VaccinationWriteSchema
 from app.services import pets as service
 from app.services.compliance import known_vaccines, pet_compliance
-from app.web.common import FORM_ERRORS, load_form, navigate, page_blueprint, render_form_error
+from app.web.common import FORM_ERRORS, form_version, load_form, navigate, page_blueprint, render_form_error
 
 bp = page_blueprint("pet_pages", __name__, url_prefix="/pets")
 CHOICES = {"species": list(Species), "sexes": list(Sex), "alert_flags": list(AlertFlag)}
@@ -50,7 +50,7 @@ def update(pet_id):
         data.pop("customer_id", None)
         if "alert_flags" not in request.form and request.form.get("flags_present"):
             data["alert_flags"] = []  # every flag box unticked
-        service.update_pet(pet_id=pet_id, **data)
+        service.update_pet(pet_id=pet_id, expected_updated_at=form_version(), **data)
     except FORM_ERRORS as exc:
         pet = service.get_pet(pet_id=pet_id, with_vaccinations=True)
         return render_form_error("pets/_edit_form.html", exc, pet=pet, **CHOICES)
