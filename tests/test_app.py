@@ -181,3 +181,9 @@ def test_landing_page_loads_vendored_htmx(client):
     assert "/static/vendor/htmx/htmx.min.js" in html
     assert client.get("/static/vendor/htmx/htmx.min.js").status_code == 200
     assert json.loads(html.split("name=\"htmx-config\" content='")[1].split("'>")[0])["includeIndicatorStyles"] is False
+
+
+def test_the_openapi_document_is_valid_openapi(client):
+    from openapi_spec_validator import validate
+
+    validate(client.get("/api/v1/openapi.json").json)  # raises on any violation of the 3.0 schema

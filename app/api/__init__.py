@@ -1,4 +1,5 @@
 """The versioned REST API: one flask-smorest blueprint per resource under /api/v1."""
+import marshmallow as ma
 from flask import Flask, request
 
 from app.api import api_keys, audit, platform, tenant, users
@@ -40,6 +41,8 @@ def register_api(app: Flask) -> None:
     api.ERROR_SCHEMA = ErrorSchema  # document our error body, not flask-smorest's
     api.init_app(app, spec_kwargs={"info": {"description": "Tailtown pet resort API. Send `X-Tenant: <subdomain>` "
                                              "(or use `<subdomain>.<base domain>`) and `Authorization: Bearer <key>`."}})
+    # Money-like decimals travel as strings ("0.0825") so clients never round through a float.
+    api.register_field(ma.fields.Decimal, "string", "decimal")
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]
     for blueprint in [*TENANT_BLUEPRINTS, platform.blp]:

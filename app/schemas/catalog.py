@@ -1,12 +1,11 @@
 """Services, add-ons, price rules and quotes."""
-from decimal import Decimal
 
 import marshmallow as ma
 
 from app.models import (AddOnUnit, AmountType, DepositKind, KennelType, PriceUnit, RuleEffect, RuleKind,
                         ServiceCategory, Species)
 from app.models.catalog import WEEKDAYS
-from app.schemas.common import QuerySchema, StrictSchema
+from app.schemas.common import QuerySchema, StrictSchema, decimal_places, decimal_range
 
 MAX_CENTS = 100_000_000  # one million in the currency's main unit: far above any real price
 
@@ -18,12 +17,11 @@ def Cents(**kwargs) -> ma.fields.Integer:  # noqa: N802  (reads like a field cla
 
 def Percent(**kwargs) -> ma.fields.Decimal:  # noqa: N802
     """A percentage from 0 to 100 with at most two decimals, e.g. "12.50"."""
-    return ma.fields.Decimal(as_string=True, validate=[ma.validate.Range(0, 100), _two_decimals], **kwargs)
+    kwargs.setdefault("metadata", {}).setdefault("description", "0 to 100, at most two decimals.")
+    return ma.fields.Decimal(as_string=True, validate=[decimal_range(0, 100), _two_decimals], **kwargs)
 
 
-def _two_decimals(value: Decimal) -> None:
-    if value != value.quantize(Decimal("0.01")):
-        raise ma.ValidationError("Use at most two decimals.")
+_two_decimals = decimal_places(2)
 
 
 SERVICE_EXAMPLE = {

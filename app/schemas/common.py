@@ -1,4 +1,6 @@
 """Schemas used by every resource."""
+from decimal import Decimal
+
 import marshmallow as ma
 
 
@@ -12,11 +14,55 @@ class ErrorSchema(ma.Schema):
     request_id = ma.fields.String(metadata={"example": "4f1c2a7e9b8d4e0f"})
 
 
+def decimal_range(low, high, *, max_inclusive: bool = True):
+    """Bounds for string-encoded decimals.
+
+    marshmallow's Range would be published by apispec as string bounds ("100"), which makes the
+    OpenAPI document invalid; a plain function validator is not published, so the bounds go in
+    the field's description instead.
+    """
+    low, high = Decimal(str(low)), Decimal(str(high))
+
+    def check(value: Decimal) -> None:
+        if value < low or value > high or (not max_inclusive and value == high):
+            upper = f"at most {high}" if max_inclusive else f"less than {high}"
+            raise ma.ValidationError(f"Must be at least {low} and {upper}.")
+
+    return check
+
+
+def decimal_places(places: int):
+    """At most `places` decimals (checked without quantize, which fails on huge values)."""
+
+    def check(value: Decimal) -> None:
+        if value.is_finite() and value.normalize().as_tuple().exponent < -places:
+            raise ma.ValidationError(f"Use at most {places} decimal{'s' if places != 1 else ''}.")
+
+    return check
+
+
+def _unstorable(value) -> bool:
+    """Text no database column can hold: NUL characters or lone UTF-16 surrogates."""
+    return isinstance(value, str) and ("\x00" in value or any("\ud800" <= c <= "\udfff" for c in value))
+
+
 class StrictSchema(ma.Schema):
     """Input schemas refuse unknown fields, so nothing a client sends is silently dropped."""
 
     class Meta:
         unknown = ma.RAISE
+
+    @ma.pre_load
+    def _refuse_unstorable_text(self, data, **kwargs):
+        # PostgreSQL rejects NUL in text and no driver can encode a lone surrogate: refuse it here
+        # as a 422 naming the field, instead of failing at INSERT time.
+        if isinstance(data, dict):
+            bad = {key: ["Contains characters that cannot be stored (NUL or invalid Unicode)."]
+                   for key, value in data.items()
+                   if _unstorable(value) or (isinstance(value, list) and any(_unstorable(v) for v in value))}
+            if bad:
+                raise ma.ValidationError(bad)
+        return data
 
 
 class QuerySchema(StrictSchema):

@@ -1,25 +1,23 @@
 """Kennels, bulk creation and status changes."""
-from decimal import Decimal
 
 import marshmallow as ma
 
 from app.models import KennelSize, KennelStatus, KennelType
-from app.schemas.common import QuerySchema, StrictSchema
+from app.schemas.common import QuerySchema, StrictSchema, decimal_places, decimal_range
 
 CODE = ma.validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9-]{0,19}$", error="Letters, digits and hyphens, at most 20.")
 KENNEL_EXAMPLE = {"code": "A01", "name": "Run A01", "type": "RUN", "size": "L", "min_weight_kg": "20.0",
                   "max_weight_kg": "45.0", "capacity": 2, "location": "Barn A", "sort_order": 1}
 
 
-def _one_decimal(value: Decimal) -> None:
-    if value != value.quantize(Decimal("0.1")):
-        raise ma.ValidationError("Use at most one decimal.")
+_one_decimal = decimal_places(1)
 
 
 def Weight(**kwargs) -> ma.fields.Decimal:  # noqa: N802  (reads like a field class)
     """A weight in kilograms, 0 to 9999.9, one decimal."""
+    kwargs.setdefault("metadata", {}).setdefault("description", "Kilograms, 0 to 9999.9, one decimal.")
     return ma.fields.Decimal(as_string=True, allow_none=True,
-                             validate=[ma.validate.Range(0, Decimal("9999.9")), _one_decimal], **kwargs)
+                             validate=[decimal_range(0, "9999.9"), _one_decimal], **kwargs)
 
 
 class KennelSchema(ma.Schema):

@@ -4,7 +4,7 @@ import zoneinfo
 import marshmallow as ma
 
 from app.models import Plan, TenantStatus
-from app.schemas.common import StrictSchema
+from app.schemas.common import StrictSchema, decimal_range
 
 
 TIMEZONE_ERROR = "Unknown timezone; use an IANA name such as America/Denver."
@@ -56,7 +56,7 @@ class TenantSettingsSchema(ma.Schema):
     timezone = ma.fields.String(validate=ma.validate.OneOf(sorted(zoneinfo.available_timezones()), error=TIMEZONE_ERROR),
                                 metadata={"example": "America/Denver"})
     currency = ma.fields.String(validate=ma.validate.Length(3, 3), metadata={"example": "USD"})
-    tax_rate = ma.fields.Decimal(places=4, as_string=True, validate=ma.validate.Range(0, 1, max_inclusive=False),
+    tax_rate = ma.fields.Decimal(places=4, as_string=True, validate=decimal_range(0, 1, max_inclusive=False),
                                  metadata={"example": "0.0825"})
     vaccine_warning_days = ma.fields.Integer(validate=ma.validate.Range(0, 365), metadata={"example": 30})
 

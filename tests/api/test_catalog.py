@@ -282,3 +282,12 @@ def test_the_service_layer_refuses_unknown_list_values_whoever_calls_it(app, ten
         with pytest.raises(RuleViolation) as caught:
             catalog.create_price_rule(**{**XMAS, "categories": ["SPA"]})
         assert "categories" in caught.value.errors
+
+
+def test_an_absurd_percent_is_a_422_not_a_crash(client, tenant_a):
+    from app.models import Role
+
+    r = client.post("/api/v1/price-rules", headers=tenant_a.headers(Role.MANAGER),
+                    json={"name": "Huge", "kind": "DAY_OF_WEEK", "amount_type": "PERCENT", "effect": "SURCHARGE",
+                          "percent": -1.7976931348623157e+308})
+    assert r.status_code == 422 and "percent" in r.json["errors"]["json"]

@@ -192,3 +192,16 @@ def test_customer_writes_are_audited_with_contact_details_masked(client, tenant_
     client.patch(path, headers=tenant_a.headers(**{"If-Match": etag}), json={"phone": "555 222 3333", "city": "Denver"})
     event = client.get("/api/v1/audit-events?action=customer.updated", headers=tenant_a.headers()).json[0]
     assert event["changes"]["phone"]["new"] == "***" and event["changes"]["city"]["new"] == "Denver"
+
+
+def test_text_no_database_can_store_is_a_422_naming_the_field(client, tenant_a):
+    for bad in ("nul\x00byte", "lone \udc85 surrogate"):
+        r = client.post("/api/v1/customers", headers=tenant_a.headers(), data=json.dumps(
+            {"first_name": "Jo", "last_name": bad}, ensure_ascii=True), content_type="application/json")
+        assert r.status_code == 422 and "last_name" in r.json["errors"]["json"]
+    assert client.get("/api/v1/customers", headers=tenant_a.headers()).json == []
+
+
+def test_an_absurd_page_number_is_a_422_not_a_crash(client, tenant_a):
+    r = client.get("/api/v1/customers?page=3702460840445934592", headers=tenant_a.headers())
+    assert r.status_code == 422 and "page" in r.json["errors"]

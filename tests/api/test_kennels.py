@@ -139,3 +139,12 @@ def test_the_kennel_list_is_a_constant_number_of_queries(client, tenant_a, count
     with count_queries() as many:
         assert len(client.get("/api/v1/kennels?page_size=100", headers=tenant_a.headers()).json) == 41
     assert few.count == many.count
+
+
+def test_huge_decimals_are_a_422_not_a_crash(client, tenant_a):
+    from app.models import Role
+
+    r = client.post("/api/v1/kennels/bulk", headers=tenant_a.headers(Role.MANAGER),
+                    json={"prefix": "Z", "start": 1, "end": 2, "type": "RUN", "size": "M", "capacity": 1,
+                          "min_weight_kg": 1.1507085407109596e+182})
+    assert r.status_code == 422 and "min_weight_kg" in r.json["errors"]["json"]
