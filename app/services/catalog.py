@@ -219,9 +219,12 @@ def update_addon(*, addon_id: uuid.UUID, service_ids: Iterable[uuid.UUID] | None
     """Change an add-on and, when given, the services it may be added to."""
     addon = get_addon(addon_id=addon_id)
     merged = _check_addon({**audit.snapshot(addon, ADDON_FIELDS), **fields})
+    # Check references before changing anything: a lookup would autoflush a half-made change.
+    ids = _existing_service_ids(service_ids) if service_ids is not None else None
+    with db.session.no_autoflush:
+        addon.service_links  # noqa: B018  (load the links before the row changes)
     apply_changes(addon, {k: merged[k] for k in ADDON_FIELDS}, "addon.updated", "addon")
-    if service_ids is not None:
-        ids = _existing_service_ids(service_ids)
+    if ids is not None:
         before = sorted(str(i) for i in addon.service_ids)
         _link_services(addon, AddOnService, ids)
         after = sorted(str(i) for i in ids)
@@ -339,9 +342,12 @@ def update_price_rule(*, rule_id: uuid.UUID, service_ids: Iterable[uuid.UUID] | 
     """Change a price rule; the whole result is validated."""
     rule = get_price_rule(rule_id=rule_id)
     merged = _check_rule({**audit.snapshot(rule, RULE_FIELDS), **fields}, fields)
+    # Check references before changing anything: a lookup would autoflush a half-made change.
+    ids = _existing_service_ids(service_ids) if service_ids is not None else None
+    with db.session.no_autoflush:
+        rule.service_links  # noqa: B018  (load the links before the row changes)
     apply_changes(rule, {k: merged[k] for k in RULE_FIELDS}, "price_rule.updated", "price_rule")
-    if service_ids is not None:
-        ids = _existing_service_ids(service_ids)
+    if ids is not None:
         before = sorted(str(i) for i in rule.service_ids)
         _link_services(rule, PriceRuleService, ids)
         after = sorted(str(i) for i in ids)

@@ -291,3 +291,18 @@ def test_an_absurd_percent_is_a_422_not_a_crash(client, tenant_a):
                     json={"name": "Huge", "kind": "DAY_OF_WEEK", "amount_type": "PERCENT", "effect": "SURCHARGE",
                           "percent": -1.7976931348623157e+308})
     assert r.status_code == 422 and "percent" in r.json["errors"]["json"]
+
+
+def test_renaming_to_a_taken_name_with_services_is_a_409(client, tenant_a):
+    service = _service(client, tenant_a)
+    body = {"price_cents": 800, "unit": "PER_DAY", "service_ids": [service["id"]]}
+    _post(client, tenant_a, "/api/v1/addons", {"name": "Extra walk", **body})
+    other = _post(client, tenant_a, "/api/v1/addons", {"name": "Bath", **body}).json
+    r = _patch(client, tenant_a, f"/api/v1/addons/{other['id']}", {"name": "Extra walk", **body})
+    assert r.status_code == 409 and "name" in r.json["errors"]
+    rule = {"kind": "DAY_OF_WEEK", "effect": "SURCHARGE", "amount_type": "PERCENT", "percent": "10",
+            "days_of_week": ["SAT"], "service_ids": [service["id"]]}
+    _post(client, tenant_a, "/api/v1/price-rules", {"name": "Weekend", **rule})
+    second = _post(client, tenant_a, "/api/v1/price-rules", {"name": "Saturday", **rule}).json
+    r = _patch(client, tenant_a, f"/api/v1/price-rules/{second['id']}", {"name": "Weekend", **rule})
+    assert r.status_code == 409 and "name" in r.json["errors"]
