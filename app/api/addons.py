@@ -3,6 +3,7 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from app.api.paging import page_of
 from app.auth import requires
 from app.models import Role
 from app.schemas.catalog import ADDON_EXAMPLE, AddOnCreateSchema, AddOnQuerySchema, AddOnSchema, AddOnUpdateSchema
@@ -21,10 +22,7 @@ class AddOns(MethodView):
     @requires(Role.STAFF)
     def get(self, filters, pagination_parameters):
         """List add-ons; `service_id` keeps those that may be added to that service."""
-        items, total = service.list_addons(page=pagination_parameters.page,
-                                           page_size=pagination_parameters.page_size, **filters)
-        pagination_parameters.item_count = total
-        return items
+        return page_of(pagination_parameters, service.list_addons, **filters)
 
     @blp.arguments(AddOnCreateSchema, example=ADDON_EXAMPLE)
     @blp.response(201, AddOnSchema)

@@ -2,6 +2,7 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from app.api.paging import page_of
 from app.auth import requires
 from app.models import Role
 from app.schemas.audit import AuditEventSchema, AuditQuerySchema
@@ -19,10 +20,7 @@ class AuditEvents(MethodView):
     @requires(Role.ADMIN)
     def get(self, filters, pagination_parameters):
         """Newest first; filter by action, resource, actor and time."""
-        items, total = service.list_events(page=pagination_parameters.page,
-                                           page_size=pagination_parameters.page_size, **filters)
-        pagination_parameters.item_count = total
-        return items
+        return page_of(pagination_parameters, service.list_events, **filters)
 
 
 @blp.route("/<uuid:event_id>")

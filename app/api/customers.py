@@ -3,6 +3,7 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from app.api.paging import page_of
 from app.auth import requires
 from app.models import Role
 from app.schemas.common import ErrorSchema
@@ -22,10 +23,7 @@ class Customers(MethodView):
     @blp.paginate()
     def get(self, query, pagination_parameters):
         """Search and filter customers; each comes with its pets' names and alert badges."""
-        items, total = service.list_customers(page=pagination_parameters.page,
-                                              page_size=pagination_parameters.page_size, **query)
-        pagination_parameters.item_count = total
-        return items
+        return page_of(pagination_parameters, service.list_customers, **query)
 
     @blp.arguments(CustomerCreateSchema, example={"first_name": "Jane", "last_name": "Doe", "email": "jane@example.com",
                                                   "phone": "(555) 123-4567", "preferred_contact": "SMS", "tags": ["vip"]})

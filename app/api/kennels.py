@@ -5,6 +5,7 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from app.api.paging import page_of
 from app.auth import requires
 from app.models import Role
 from app.schemas.common import ErrorSchema
@@ -35,10 +36,7 @@ class Kennels(MethodView):
     @requires(Role.STAFF)
     def get(self, filters, pagination_parameters):
         """List kennels in board order; filter by type, size, status, location, active flag or code."""
-        items, total = service.list_kennels(page=pagination_parameters.page,
-                                            page_size=pagination_parameters.page_size, **filters)
-        pagination_parameters.item_count = total
-        return items
+        return page_of(pagination_parameters, service.list_kennels, **filters)
 
     @blp.arguments(KennelCreateSchema, example=KENNEL_EXAMPLE)
     @blp.response(201, KennelSchema)

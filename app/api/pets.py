@@ -3,6 +3,7 @@ from flask import Response, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from app.api.paging import page_of
 from app.errors import RuleViolation
 from app.schemas.common import ErrorSchema
 from app.schemas.pets import (ComplianceQuerySchema, ComplianceSchema, PetDetailSchema, PetQuerySchema,
@@ -24,10 +25,7 @@ class Pets(MethodView):
     @blp.paginate()
     def get(self, query, pagination_parameters):
         """List pets, filtered by species, active flag, owner or name prefix."""
-        items, total = service.list_pets(page=pagination_parameters.page,
-                                         page_size=pagination_parameters.page_size, **query)
-        pagination_parameters.item_count = total
-        return items
+        return page_of(pagination_parameters, service.list_pets, **query)
 
 
 @blp.route("/<uuid:pet_id>")

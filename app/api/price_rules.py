@@ -3,6 +3,7 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from app.api.paging import page_of
 from app.auth import requires
 from app.models import Role
 from app.schemas.catalog import (RULE_EXAMPLE, PriceRuleCreateSchema, PriceRuleQuerySchema, PriceRuleSchema,
@@ -22,10 +23,7 @@ class PriceRules(MethodView):
     @requires(Role.STAFF)
     def get(self, filters, pagination_parameters):
         """List rules in the order they apply (priority, then name)."""
-        items, total = service.list_price_rules(page=pagination_parameters.page,
-                                                page_size=pagination_parameters.page_size, **filters)
-        pagination_parameters.item_count = total
-        return items
+        return page_of(pagination_parameters, service.list_price_rules, **filters)
 
     @blp.arguments(PriceRuleCreateSchema, example=RULE_EXAMPLE)
     @blp.response(201, PriceRuleSchema)

@@ -3,6 +3,7 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from app.api.paging import page_of
 from app.auth import requires
 from app.models import Role
 from app.schemas.catalog import (SERVICE_EXAMPLE, ServiceCreateSchema, ServiceQuerySchema, ServiceSchema,
@@ -22,10 +23,7 @@ class Services(MethodView):
     @requires(Role.STAFF)
     def get(self, filters, pagination_parameters):
         """List services in display order; filter by category, active flag or name."""
-        items, total = service.list_services(page=pagination_parameters.page,
-                                             page_size=pagination_parameters.page_size, **filters)
-        pagination_parameters.item_count = total
-        return items
+        return page_of(pagination_parameters, service.list_services, **filters)
 
     @blp.arguments(ServiceCreateSchema, example=SERVICE_EXAMPLE)
     @blp.response(201, ServiceSchema)
