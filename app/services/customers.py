@@ -145,13 +145,17 @@ def update_customer(*, customer_id: uuid.UUID, expected_updated_at=None, **field
     return customer
 
 
+def refuse_if_history(customer_id: uuid.UUID, what: str) -> None:
+    """Refuse to delete what history (bookings, invoices) of this household refers to: deactivate it instead."""
+    if any(has_history(customer_id) for has_history in HISTORY_CHECKS):
+        raise Conflict(f"This household has history (bookings or invoices); deactivate the {what} instead.",
+                       errors={"active": ["Set active to false instead."]})
+
+
 def delete_customer(*, customer_id: uuid.UUID) -> None:
     """Delete a customer with no history (pets and vaccinations go too); otherwise refuse: deactivate instead."""
     customer = load_customer(customer_id)
-    for has_history in HISTORY_CHECKS:
-        if has_history(customer_id):
-            raise Conflict("This customer has history (bookings or invoices); deactivate instead of deleting.",
-                           errors={"active": ["Set active to false instead."]})
+    refuse_if_history(customer_id, "customer")
     audit.record("customer.deleted", "customer", customer.id, changes={"name": customer.full_name})
     db.session.delete(customer)
     db.session.commit()

@@ -15,7 +15,7 @@ from app.pagination import paginate
 from app.services import audit
 from app.services.compliance import known_vaccines, tenant_today
 from app.services.contact import normalize_phone
-from app.services.customers import forget_customer, load_customer, refresh_search_text
+from app.services.customers import forget_customer, load_customer, refresh_search_text, refuse_if_history
 from app.services.rows import check_version
 from app.storage import MAX_DOCUMENT_BYTES, MAX_IMAGE_BYTES, sniff_document, sniff_image, storage
 from app.tenancy import current_tenant
@@ -130,14 +130,9 @@ def update_pet(*, pet_id: uuid.UUID, expected_updated_at=None, **fields) -> Pet:
 
 def delete_pet(*, pet_id: uuid.UUID) -> None:
     """Delete a pet (with its vaccinations); pets that bookings refer to are deactivated instead."""
-    from app.services.customers import HISTORY_CHECKS
-
     pet = get_pet(pet_id=pet_id)
     owner_id = pet.customer_id
-    for has_history in HISTORY_CHECKS:
-        if has_history(owner_id):
-            raise RuleViolation("This household has history; deactivate the pet instead of deleting it.",
-                                errors={"active": ["Set active to false instead."]})
+    refuse_if_history(owner_id, "pet")
     audit.record("pet.deleted", "pet", pet.id, changes={"name": pet.name})
     db.session.delete(pet)
     db.session.flush()

@@ -205,3 +205,20 @@ def test_text_no_database_can_store_is_a_422_naming_the_field(client, tenant_a):
 def test_an_absurd_page_number_is_a_422_not_a_crash(client, tenant_a):
     r = client.get("/api/v1/customers?page=3702460840445934592", headers=tenant_a.headers())
     assert r.status_code == 422 and "page" in r.json["errors"]
+
+
+def test_a_household_with_history_is_deactivated_not_deleted(client, tenant_a):
+    from app.services import customers as customer_service
+
+    c = _create(client, tenant_a)
+    pet = _pet(client, tenant_a, c["id"])
+    customer_service.HISTORY_CHECKS.append(lambda customer_id: str(customer_id) == c["id"])  # e.g. a booking
+    try:
+        path = f"/api/v1/customers/{c['id']}"
+        r = client.delete(path, headers=tenant_a.headers(**{"If-Match": "*"}))
+        assert r.status_code == 409 and "active" in r.json["errors"]
+        r = client.delete(f"/api/v1/pets/{pet['id']}", headers=tenant_a.headers(**{"If-Match": "*"}))
+        assert r.status_code == 409
+        assert client.get(path, headers=tenant_a.headers()).json["pets"][0]["name"] == "Rex"
+    finally:
+        customer_service.HISTORY_CHECKS.pop()
