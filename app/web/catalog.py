@@ -5,14 +5,14 @@ import marshmallow as ma
 from flask import Response, render_template, request
 
 from app.auth import requires
-from app.errors import RuleViolation
+from app.errors import DomainError, RuleViolation
 from app.models import (AddOnUnit, AmountType, DepositKind, KennelType, PriceUnit, Role, RuleEffect, RuleKind,
                         ServiceCategory, Species)
 from app.models.catalog import WEEKDAYS
 from app.schemas.catalog import (AddOnCreateSchema, AddOnUpdateSchema, PriceRuleCreateSchema, PriceRuleUpdateSchema,
                                  ServiceCreateSchema, ServiceUpdateSchema)
 from app.services import catalog, pricing
-from app.web.common import page_blueprint
+from app.web.common import FORM_ERRORS, page_blueprint
 
 bp = page_blueprint("catalog", __name__, url_prefix="/catalog")
 
@@ -91,11 +91,12 @@ def posted_values(lists: tuple = ()) -> dict:
     return values
 
 
-def _form_error(template: str, exc: RuleViolation, *, lists: tuple, **context):
-    """Re-render a form as a 422 with its field errors (money fields named as typed) and the typed values."""
+def _form_error(template: str, exc: DomainError, *, lists: tuple, **context):
+    """Re-render a form (422, or 409 for a taken name) with its field errors (money fields named as typed)
+    and the typed values."""
     errors = {FORM_NAMES.get(k, k): v for k, v in (exc.errors or {}).items()}
     return render_template(template, errors=errors, message=exc.message, values=posted_values(lists), **CHOICES,
-                           **context), 422
+                           **context), exc.status_code
 
 
 @bp.app_template_filter("money")
@@ -148,7 +149,7 @@ def create_service():
     """Add a service; the new row is added to the table and the form is cleared."""
     try:
         service = catalog.create_service(**parse_form(ServiceCreateSchema(), lists=SERVICE_LISTS))
-    except RuleViolation as exc:
+    except FORM_ERRORS as exc:
         return _form_error("catalog/_service_form.html", exc, lists=SERVICE_LISTS, service=None)
     return _render("catalog/_service_created.html", service=service, values=NEW_SERVICE)
 
@@ -176,7 +177,7 @@ def update_service(service_id):
     try:
         service = catalog.update_service(service_id=service_id, **parse_form(
             ServiceUpdateSchema(), lists=SERVICE_LISTS))
-    except RuleViolation as exc:
+    except FORM_ERRORS as exc:
         return _form_error("catalog/_service_form.html", exc, lists=SERVICE_LISTS, service=current)
     return _render("catalog/_service_row.html", service=service)
 
@@ -216,7 +217,7 @@ def create_addon():
     """Add an add-on."""
     try:
         addon = catalog.create_addon(**parse_form(AddOnCreateSchema(), lists=ADDON_LISTS))
-    except RuleViolation as exc:
+    except FORM_ERRORS as exc:
         return _form_error("catalog/_addon_form.html", exc, lists=ADDON_LISTS, addon=None, **_named(_services()))
     return _render("catalog/_addon_created.html", addon=addon, values=NEW_ADDON, **_named(_services()))
 
@@ -243,7 +244,7 @@ def update_addon(addon_id):
     current = catalog.get_addon(addon_id=addon_id)
     try:
         addon = catalog.update_addon(addon_id=addon_id, **parse_form(AddOnUpdateSchema(), lists=ADDON_LISTS))
-    except RuleViolation as exc:
+    except FORM_ERRORS as exc:
         return _form_error("catalog/_addon_form.html", exc, lists=ADDON_LISTS, addon=current, **_named(_services()))
     return _render("catalog/_addon_row.html", addon=addon, **_named(_services()))
 
@@ -289,7 +290,7 @@ def create_price_rule():
     """Add a price rule."""
     try:
         rule = catalog.create_price_rule(**parse_form(PriceRuleCreateSchema(), lists=RULE_LISTS))
-    except RuleViolation as exc:
+    except FORM_ERRORS as exc:
         return _form_error("catalog/_rule_form.html", exc, lists=RULE_LISTS, rule=None, **_named(_services()))
     return _render("catalog/_rule_created.html", rule=rule, values=NEW_RULE, **_named(_services()))
 
@@ -316,7 +317,7 @@ def update_price_rule(rule_id):
     current = catalog.get_price_rule(rule_id=rule_id)
     try:
         rule = catalog.update_price_rule(rule_id=rule_id, **parse_form(PriceRuleUpdateSchema(), lists=RULE_LISTS))
-    except RuleViolation as exc:
+    except FORM_ERRORS as exc:
         return _form_error("catalog/_rule_form.html", exc, lists=RULE_LISTS, rule=current, **_named(_services()))
     return _render("catalog/_rule_row.html", rule=rule, **_named(_services()))
 

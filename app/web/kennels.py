@@ -3,12 +3,12 @@ import marshmallow as ma
 from flask import Response, flash, redirect, render_template, request, url_for
 
 from app.auth import requires
-from app.errors import Conflict, RuleViolation
+from app.errors import Conflict, DomainError, RuleViolation
 from app.models import KennelSize, KennelStatus, KennelType, Role
 from app.schemas.kennels import KennelBulkSchema, KennelCreateSchema, KennelStatusSchema, KennelUpdateSchema
 from app.services import kennels
 from app.web.catalog import parse_form, posted_values
-from app.web.common import is_htmx, page_blueprint
+from app.web.common import FORM_ERRORS, is_htmx, page_blueprint
 
 bp = page_blueprint("kennel_pages", __name__, url_prefix="/kennels")
 CHOICES = {"types": list(KennelType), "sizes": list(KennelSize), "statuses": list(KennelStatus)}
@@ -28,9 +28,10 @@ def _render(template: str, **context) -> str:
     return render_template(template, **{"errors": {}, "message": None, **CHOICES, **context})
 
 
-def _form_error(template: str, exc: RuleViolation, **context):
+def _form_error(template: str, exc: DomainError, **context):
+    """Re-render a kennel form with its field errors and typed values (422, or 409 for a taken code)."""
     return render_template(template, errors=exc.errors or {}, message=exc.message, values=posted_values(),
-                           **CHOICES, **context), 422
+                           **CHOICES, **context), exc.status_code
 
 
 # --- the status board (staff) -------------------------------------------------------------------
@@ -82,7 +83,7 @@ def create():
     """Add one kennel."""
     try:
         kennel = kennels.create_kennel(**parse_form(KennelCreateSchema()))
-    except RuleViolation as exc:
+    except FORM_ERRORS as exc:
         return _form_error("kennels/_form.html", exc, kennel=None)
     return _render("kennels/_created.html", created=[kennel], kennel=None, values=NEW_KENNEL)
 
@@ -121,7 +122,7 @@ def update(kennel_id):
     current = kennels.get_kennel(kennel_id=kennel_id)
     try:
         kennel = kennels.update_kennel(kennel_id=kennel_id, **parse_form(KennelUpdateSchema()))
-    except RuleViolation as exc:
+    except FORM_ERRORS as exc:
         return _form_error("kennels/_form.html", exc, kennel=current)
     return _render("kennels/_row.html", kennel=kennel)
 

@@ -187,3 +187,12 @@ def test_the_price_rules_page_is_a_constant_number_of_queries(client, tenant_a, 
     with count_queries() as many:
         client.get("/catalog/price-rules", base_url=tenant_a.base_url)
     assert few.count == many.count
+
+
+def test_a_taken_service_name_is_shown_next_to_the_name_field(client, tenant_a):
+    _api_service(client, tenant_a, name="Boarding - run")
+    headers = _signed_in(client, tenant_a)
+    r = client.post("/catalog/services", base_url=tenant_a.base_url, headers=headers, data=SERVICE_FORM)
+    html = r.get_data(as_text=True)
+    assert r.status_code == 409 and "<html" not in html and 'id="s-new-name-error"' in html
+    assert "HX-Retarget" not in r.headers  # the form itself shows it, not the notice area
