@@ -14,6 +14,9 @@ _SENSITIVE_TEXT = re.compile(
     re.I,
 )
 _BEARER = re.compile(r"(Bearer\s+)[^\s'\",]+", re.I)
+# Contact details can reach a log only by accident (e.g. a database error quoting a row): mask them.
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(r"(?<![\w-])\+?\d{10,15}(?![\w-])")
 REDACTED = "***"
 
 
@@ -29,8 +32,10 @@ def redact(value: Any) -> Any:
 
 
 def redact_text(text: str) -> str:
-    """Mask `password=...`, `"token": "..."` and `Bearer ...` inside free text."""
+    """Mask `password=...`, `"token": "..."`, `Bearer ...`, email addresses and phone numbers in free text."""
     text = _BEARER.sub(lambda m: m.group(1) + REDACTED, text)
+    text = _EMAIL.sub(REDACTED, text)
+    text = _PHONE.sub(REDACTED, text)
     return _SENSITIVE_TEXT.sub(lambda m: m.group("key") + REDACTED, text)
 
 

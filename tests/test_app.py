@@ -187,3 +187,11 @@ def test_the_openapi_document_is_valid_openapi(client):
     from openapi_spec_validator import validate
 
     validate(client.get("/api/v1/openapi.json").json)  # raises on any violation of the 3.0 schema
+
+
+def test_contact_details_that_slip_into_a_log_line_are_masked(captured_logs):
+    logger.error('duplicate key (tenant_id, email)=(7, jane.doe+x@example.co.uk) phone +15551234567 id '
+                 '3fa85f64-5717-4562-b3fc-2c963f66afa6')
+    logged = "\n".join(captured_logs)
+    assert "jane.doe" not in logged and "5551234567" not in logged
+    assert "3fa85f64-5717-4562-b3fc-2c963f66afa6" in logged  # ids stay readable
