@@ -13,8 +13,6 @@ from app.models import Role, User
 from app.services.api_keys import authenticate_api_key
 from app.tenancy import current_tenant_or_none
 
-# API paths that need no tenant credential: the docs, and the operator API (own credential).
-PUBLIC_API_PREFIXES = ("/api/v1/openapi.json", "/api/v1/docs", "/api/v1/platform")
 
 
 def set_principal(principal, kind: str) -> None:

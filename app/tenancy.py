@@ -1,4 +1,5 @@
 """The one place that resolves the current tenant and scopes every query to it."""
+import functools
 import re
 import uuid
 from collections.abc import Iterator
@@ -178,6 +179,7 @@ def rate_limit_key() -> str:
 # --- automatic query scoping --------------------------------------------------------------------
 
 
+@functools.cache  # the model registry is complete before the first query runs
 def _scoped_tables() -> frozenset:
     from app.extensions import db
 

@@ -3,7 +3,7 @@ import re
 import uuid
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -241,7 +241,3 @@ def list_customers(*, page: int, page_size: int, q: str | None = None, active: b
     stmt = stmt.options(selectinload(Customer.tags), selectinload(Customer.pets))
     return paginate(stmt, page=page, page_size=page_size)
 
-
-def count_customers() -> int:
-    """How many customers the tenant has."""
-    return db.session.execute(select(func.count()).select_from(Customer)).scalar_one()
