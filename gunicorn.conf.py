@@ -23,7 +23,7 @@ def post_worker_init(worker):
     Runs in the worker once the app is loaded (worker.wsgi exists only from here on); with
     preload_app the master's connections would otherwise be reused by every worker.
     """
-    from app.extensions import db
+    from app.core.extensions import db
 
     with worker.wsgi.app_context():
         db.engine.dispose(close=False)

@@ -30,14 +30,14 @@ def create_app(config: Config | None = None) -> Flask:
 
 def register_logging(app: Flask) -> None:
     """Loguru for everything: JSON lines in production, human lines otherwise."""
-    from app.logging import configure_logging
+    from app.core.log import configure_logging
 
     configure_logging(json=app.config["LOG_JSON"], level=app.config["LOG_LEVEL"])
 
 
 def register_request_hooks(app: Flask) -> None:
     """Request ids, access log and security headers wrap every request (registered first)."""
-    from app.requests import register_request_hooks as register
+    from app.core.request_id import register_request_hooks as register
 
     register(app)
 
@@ -45,7 +45,7 @@ def register_request_hooks(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions to this app."""
     from app import models  # noqa: F401  (register every model on the metadata)
-    from app.extensions import cache, csrf, db, limiter, migrate
+    from app.core.extensions import cache, csrf, db, limiter, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
@@ -63,7 +63,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Health probes, the versioned API and the HTMX web pages."""
     from app.api import register_api
-    from app.health import bp as health_bp
+    from app.core.health import bp as health_bp
     from app.web import register_web
 
     app.register_blueprint(health_bp)
@@ -73,7 +73,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_errors(app: Flask) -> None:
     """Error handlers last, so they replace flask-smorest's JSON-for-everything handler."""
-    from app.errors import register_error_handlers
+    from app.core.errors import register_error_handlers
 
     register_error_handlers(app)
 

@@ -7,8 +7,8 @@ from functools import wraps
 from flask import Flask, current_app, g, request
 from flask_login import current_user
 
-from app.errors import PermissionDenied, Unauthorized
-from app.extensions import db, login_manager
+from app.core.errors import PermissionDenied, Unauthorized
+from app.core.extensions import db, login_manager
 from app.models import Role, User
 from app.services.api_keys import authenticate_api_key
 from app.tenancy import current_tenant_or_none

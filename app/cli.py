@@ -3,7 +3,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from app.errors import DomainError
+from app.core.errors import DomainError
 from app.models import Plan, Role, TenantStatus
 from app.services import accounts, api_keys, tenants
 from app.tenancy import tenant_context

@@ -3,7 +3,7 @@ import time
 
 from flask import current_app, g, request
 
-from app.extensions import limiter
+from app.core.extensions import limiter
 from app.models import Plan
 from app.tenancy import current_tenant_or_none, rate_limit_key, resolve_request_tenant
 

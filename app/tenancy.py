@@ -14,7 +14,7 @@ from sqlalchemy import Table, event, inspect
 from sqlalchemy.sql import visitors
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
-from app.cache import cache_delete, cache_get, cache_set
+from app.core.cache import cache_delete, cache_get, cache_set
 from app.models.base import TenantScoped
 from app.models.tenants import Plan, Tenant, TenantStatus
 
@@ -111,7 +111,7 @@ def lookup_tenant(subdomain: str) -> TenantInfo | None:
     cached = cache_get(_cache_key(subdomain))
     if isinstance(cached, TenantInfo):
         return cached
-    from app.extensions import db
+    from app.core.extensions import db
 
     tenant = db.session.execute(db.select(Tenant).where(Tenant.subdomain == subdomain)).scalar_one_or_none()
     if tenant is None:
@@ -181,7 +181,7 @@ def rate_limit_key() -> str:
 
 @functools.cache  # the model registry is complete before the first query runs
 def _scoped_tables() -> frozenset:
-    from app.extensions import db
+    from app.core.extensions import db
 
     return frozenset(m.local_table for m in db.Model.registry.mappers if issubclass(m.class_, TenantScoped))
 
@@ -240,7 +240,7 @@ TENANTLESS_PREFIXES = ("/static/", "/healthz", "/readyz", "/api/v1/openapi.json"
 
 def register_tenancy(app) -> None:
     """Every other request names an existing, active tenant, bound for the whole request."""
-    from app.errors import NotFound, PermissionDenied
+    from app.core.errors import NotFound, PermissionDenied
 
     @app.before_request
     def require_tenant() -> None:

@@ -97,7 +97,7 @@ def main() -> None:
         redis_counter = RedisCounter()
 
     from app import create_app
-    from app.extensions import db
+    from app.core.extensions import db
 
     app = create_app()
     with app.app_context():

@@ -46,13 +46,13 @@ def run(url: str, args) -> None:
     from flask_migrate import upgrade
 
     from app import create_app
-    from app.demo_customers import demo_csv
-    from app.extensions import db
+    from app.demo.customers import demo_csv
+    from app.core.extensions import db
     from app.services import customers, tenants
     from app.services.compliance import tenant_today
     from app.services.customer_csv import import_customers
     from app.tenancy import tenant_context
-    import app.demo_customers as demo
+    import app.demo.customers as demo
     from config import TestConfig
 
     app = create_app(TestConfig(database_url=url))

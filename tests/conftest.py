@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from app import create_app
-from app.extensions import cache, db, limiter
+from app.core.extensions import cache, db, limiter
 from app.models import Plan, Role
 from config import TestConfig, normalize_database_url
 

@@ -1,7 +1,7 @@
 """Data makers shared by the isolation suites: each area registers how to give a tenant some rows."""
 from collections.abc import Callable
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Role, Tenant
 from app.tenancy import tenant_context, unscoped
 

@@ -1,7 +1,7 @@
 """Demo data: each demo resort gets a price list and ~40 kennels, once, however often seed-demo runs."""
 from sqlalchemy import func, select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import AddOn, Kennel, PriceRule, Service, Tenant
 from app.services import pricing
 from app.tenancy import tenant_context, unscoped

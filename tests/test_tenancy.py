@@ -3,7 +3,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import PasswordResetToken, Role, Tenant, TenantScoped, User
 from app.models.base import utcnow
 from app.services import accounts

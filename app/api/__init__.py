@@ -9,7 +9,7 @@ from app.api import customers, pets, vaccine_requirements
 from flask_smorest import Blueprint
 
 from app.auth import authenticate_api_request
-from app.extensions import api, csrf
+from app.core.extensions import api, csrf
 from app.limits import api_limit, operator_limit
 from app.schemas.common import ErrorSchema
 

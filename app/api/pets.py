@@ -4,7 +4,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from app.api.paging import page_of
-from app.errors import RuleViolation
+from app.core.errors import RuleViolation
 from app.schemas.common import ErrorSchema
 from app.schemas.pets import (ComplianceQuerySchema, ComplianceSchema, PetDetailSchema, PetQuerySchema,
                               PetSummarySchema, PetWriteSchema, VaccinationCreateSchema, VaccinationSchema,

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Index, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models.base import UTCDateTime, TenantScoped, UUIDPrimaryKey, utcnow
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, ForeignKeyConstrai
                         UniqueConstraint, Uuid)
 from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models.base import TenantScoped, Timestamps, UUIDPrimaryKey, enum_column
 from app.models.pets import ServiceCategory, Species  # one definition of each, shared with vaccine rules
 

@@ -5,7 +5,7 @@ import uuid
 from sqlalchemy import Boolean, ForeignKeyConstraint, Index, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models.base import TenantScoped, Timestamps, UUIDPrimaryKey, enum_column
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, ForeignKeyConstrai
                         UniqueConstraint, Uuid)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models.base import TenantScoped, Timestamps, UTCDateTime, UUIDPrimaryKey, enum_column
 from app.models.customers import Customer
 

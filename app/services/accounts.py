@@ -9,8 +9,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
-from app.errors import Conflict, RuleViolation, Unauthorized
-from app.extensions import db
+from app.core.errors import Conflict, RuleViolation, Unauthorized
+from app.core.extensions import db
 from app.models import PasswordResetToken, Role, User
 from app.models.base import utcnow
 from app.services import audit, mail

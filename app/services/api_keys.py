@@ -5,8 +5,8 @@ import secrets
 import uuid
 from datetime import timedelta
 
-from app.errors import RuleViolation
-from app.extensions import db
+from app.core.errors import RuleViolation
+from app.core.extensions import db
 from app.models import ApiKey, Role
 from app.models.base import utcnow
 from app.services import audit

@@ -3,8 +3,8 @@ from typing import Any
 
 from flask import g, has_request_context, request
 
-from app.extensions import db
-from app.logging import SENSITIVE_KEY
+from app.core.extensions import db
+from app.core.log import SENSITIVE_KEY
 from app.models import AuditEvent
 
 # Contact details are masked in the trail: it records that they changed, not their values.
@@ -72,7 +72,7 @@ def record(action: str, resource_type: str, resource_id: Any = None, *, changes:
 def list_events(*, page: int, page_size: int, action: str | None = None, resource_type: str | None = None,
                 resource_id: str | None = None, actor_id=None, since=None, until=None) -> tuple[list[AuditEvent], int]:
     """The current tenant's audit trail, newest first, filtered."""
-    from app.pagination import paginate
+    from app.core.pagination import paginate
 
     stmt = db.select(AuditEvent).order_by(AuditEvent.created_at.desc(), AuditEvent.id)
     if action:

@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import or_
 
-from app.errors import NotFound, RuleViolation
-from app.extensions import db
+from app.core.errors import NotFound, RuleViolation
+from app.core.extensions import db
 from app.models import (AddOn, AddOnService, AddOnUnit, AmountType, DepositKind, KennelType, PriceRule,
                         PriceRuleService, PriceUnit, RuleEffect, RuleKind, Service, ServiceCategory, Species)
 from app.models.catalog import WEEKDAYS

@@ -19,9 +19,9 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from app.cache import cache_delete, cache_get, cache_set
-from app.errors import Conflict, RuleViolation
-from app.extensions import db
+from app.core.cache import cache_delete, cache_get, cache_set
+from app.core.errors import Conflict, RuleViolation
+from app.core.extensions import db
 from app.models import ServiceCategory, Species, VaccineRequirement
 from app.services import audit
 from app.services.rows import one_or_404

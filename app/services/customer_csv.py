@@ -31,8 +31,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.errors import RuleViolation
-from app.extensions import db
+from app.core.errors import RuleViolation
+from app.core.extensions import db
 from app.models import Customer, CustomerTag, Pet, Vaccination
 from app.services import audit
 from app.services.customers import clean_customer_fields, search_text_for

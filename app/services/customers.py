@@ -7,11 +7,11 @@ from sqlalchemy import and_, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from app.cache import cache_delete, cache_get, cache_set
-from app.errors import Conflict, NotFound, RuleViolation
-from app.extensions import db
+from app.core.cache import cache_delete, cache_get, cache_set
+from app.core.errors import Conflict, NotFound, RuleViolation
+from app.core.extensions import db
 from app.models import ContactMethod, Customer, CustomerTag, Pet, Species, Vaccination
-from app.pagination import paginate
+from app.core.pagination import paginate
 from app.services import audit
 from app.services.contact import digits, fold, normalize_email, normalize_phone
 from app.services.rows import check_version

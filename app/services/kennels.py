@@ -2,8 +2,8 @@
 import uuid
 from decimal import Decimal
 
-from app.errors import Conflict, RuleViolation
-from app.extensions import db
+from app.core.errors import Conflict, RuleViolation
+from app.core.extensions import db
 from app.models import Kennel, KennelSize, KennelStatus, KennelType
 from app.models.base import utcnow
 from app.services import audit

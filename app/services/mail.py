@@ -5,7 +5,7 @@ from email.message import EmailMessage
 from flask import current_app
 from loguru import logger
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import OutboundEmail
 from app.models.base import utcnow
 

@@ -7,17 +7,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.errors import NotFound, RuleViolation
-from app.extensions import db
+from app.core.errors import NotFound, RuleViolation
+from app.core.extensions import db
 from app.models import AlertFlag, Pet, Species, Vaccination
 from app.models.base import utcnow
-from app.pagination import paginate
+from app.core.pagination import paginate
 from app.services import audit
 from app.services.compliance import known_vaccines, tenant_today
 from app.services.contact import normalize_phone
 from app.services.customers import forget_customer, load_customer, refresh_search_text, refuse_if_history
 from app.services.rows import check_version
-from app.storage import MAX_DOCUMENT_BYTES, MAX_IMAGE_BYTES, sniff_document, sniff_image, storage
+from app.core.storage import MAX_DOCUMENT_BYTES, MAX_IMAGE_BYTES, sniff_document, sniff_image, storage
 from app.tenancy import current_tenant
 
 LONG_TEXT = ("feeding_instructions", "allergies", "behaviour_notes")

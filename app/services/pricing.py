@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from app.errors import NotFound, RuleViolation
+from app.core.errors import NotFound, RuleViolation
 from app.models.catalog import (WEEKDAYS, AddOnUnit, AmountType, DepositKind, PriceUnit, RuleEffect, RuleKind)
 
 # The documented rules (units, lines, combination, rounding, deposit), also published in the OpenAPI document.
@@ -426,7 +426,7 @@ def rule_terms(rule) -> RuleTerms:
 
 def _pets_in(pets: Sequence[dict]) -> list[PetIn]:
     """Registered pets (by id, this tenant's only) and prospective pets (name, species) as engine input."""
-    from app.extensions import db
+    from app.core.extensions import db
     from app.models import Pet
 
     ids = [p["pet_id"] for p in pets if p.get("pet_id")]
@@ -448,7 +448,7 @@ def _pets_in(pets: Sequence[dict]) -> list[PetIn]:
 def quote_stay(*, service_id: uuid.UUID, start_date: date, end_date: date | None = None,
                pets: Sequence[dict] | None = None, addons: Sequence[dict] = ()) -> Quote:
     """Price a booking for the current tenant from its catalog and active price rules."""
-    from app.extensions import db
+    from app.core.extensions import db
     from app.models import AddOn, PriceRule, Service
     from app.tenancy import current_tenant
 

@@ -4,9 +4,9 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from app.errors import Conflict, NotFound
-from app.extensions import db
-from app.pagination import paginate
+from app.core.errors import Conflict, NotFound
+from app.core.extensions import db
+from app.core.pagination import paginate
 from app.services import audit
 
 

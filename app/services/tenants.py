@@ -4,8 +4,8 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy.exc import IntegrityError
 
-from app.errors import Conflict, NotFound, RuleViolation
-from app.extensions import db
+from app.core.errors import Conflict, NotFound, RuleViolation
+from app.core.extensions import db
 from app.models import Plan, Tenant, TenantStatus
 from app.services import audit
 from app.tenancy import forget_tenant, tenant_context, valid_subdomain

@@ -3,7 +3,7 @@ import marshmallow as ma
 from flask import g, render_template, request
 
 from app.auth import requires
-from app.errors import RuleViolation
+from app.core.errors import RuleViolation
 from app.models import Role
 from app.schemas.accounts import ApiKeyCreateSchema, UserCreateSchema, UserUpdateSchema
 from app.schemas.audit import AuditQuerySchema

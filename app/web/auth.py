@@ -4,8 +4,8 @@ import secrets
 from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_login import login_user, logout_user
 
-from app.errors import RuleViolation, Unauthorized
-from app.extensions import limiter
+from app.core.errors import RuleViolation, Unauthorized
+from app.core.extensions import limiter
 from app.services import accounts
 from app.services.accounts import normalize_email
 from app.tenancy import current_tenant

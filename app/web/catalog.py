@@ -5,7 +5,7 @@ import marshmallow as ma
 from flask import Response, render_template, request
 
 from app.auth import requires
-from app.errors import DomainError, RuleViolation
+from app.core.errors import DomainError, RuleViolation
 from app.models import (AddOnUnit, AmountType, DepositKind, KennelType, PriceUnit, Role, RuleEffect, RuleKind,
                         ServiceCategory, Species)
 from app.models.catalog import WEEKDAYS

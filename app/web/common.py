@@ -6,7 +6,7 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from flask_login import current_user
 
 from app.auth import load_web_user
-from app.errors import Conflict, DomainError, RuleViolation
+from app.core.errors import Conflict, DomainError, RuleViolation
 from app.limits import web_limit_decorator
 
 

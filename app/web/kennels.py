@@ -3,7 +3,7 @@ import marshmallow as ma
 from flask import Response, flash, redirect, render_template, request, url_for
 
 from app.auth import requires
-from app.errors import Conflict, DomainError, RuleViolation
+from app.core.errors import Conflict, DomainError, RuleViolation
 from app.models import KennelSize, KennelStatus, KennelType, Role
 from app.schemas.kennels import KennelBulkSchema, KennelCreateSchema, KennelStatusSchema, KennelUpdateSchema
 from app.services import kennels

@@ -1,7 +1,7 @@
 """Pet pages: care profile, photo, vaccination table (add, edit, expire) and compliance."""
 from flask import Response, g, redirect, render_template, request, url_for
 
-from app.errors import RuleViolation
+from app.core.errors import RuleViolation
 from app.models import AlertFlag, ServiceCategory, Sex, Species
 from app.schemas.pets import PetWriteSchema, VaccinationCreateSchema, VaccinationWriteSchema
 from app.services import pets as service

@@ -1,5 +1,5 @@
 """API keys: tenant-bound, revocable, shown once, stored hashed."""
-from app.extensions import db
+from app.core.extensions import db
 from app.models import ApiKey, Role
 from app.tenancy import unscoped
 

@@ -271,7 +271,7 @@ def test_every_catalog_schema_has_examples_in_the_openapi_document(client):
 def test_the_service_layer_refuses_unknown_list_values_whoever_calls_it(app, tenant_a):
     import pytest
 
-    from app.errors import RuleViolation
+    from app.core.errors import RuleViolation
     from app.services import catalog
     from app.tenancy import lookup_tenant, tenant_context
 

@@ -6,7 +6,7 @@ def test_admin_invites_a_user_who_is_emailed_a_link(app, client, tenant_a):
     r = client.post("/api/v1/users", headers=tenant_a.headers(), json={"email": "New@Alpha.Example", "name": "New"})
     assert r.status_code == 201, r.json
     assert r.json["email"] == "new@alpha.example" and r.json["role"] == "STAFF"
-    from app.extensions import db
+    from app.core.extensions import db
     from app.models import OutboundEmail
     from app.tenancy import unscoped
 

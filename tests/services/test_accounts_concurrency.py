@@ -3,8 +3,8 @@ import threading
 
 import pytest
 
-from app.errors import RuleViolation
-from app.extensions import db
+from app.core.errors import RuleViolation
+from app.core.extensions import db
 from app.models import Role, Tenant
 from app.services import accounts
 from app.tenancy import tenant_context, unscoped

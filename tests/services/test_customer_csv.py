@@ -1,5 +1,5 @@
 """CSV import (dry run, all-or-nothing) and export, which round-trips into another tenant."""
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Customer, Pet, Tenant, Vaccination
 from app.services.customer_csv import COLUMNS, export_csv, import_customers
 from app.tenancy import tenant_context, unscoped

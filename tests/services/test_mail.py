@@ -4,7 +4,7 @@ import socket
 import pytest
 from aiosmtpd.controller import Controller
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import OutboundEmail, Role
 from app.tenancy import unscoped
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.errors import RuleViolation
+from app.core.errors import RuleViolation
 from app.models import AddOnUnit, AmountType, DepositKind, PriceUnit, RuleEffect, RuleKind
 from app.models.catalog import WEEKDAYS
 from app.services.pricing import (AddOnRequest, AddOnTerms, PetIn, RuleTerms, ServiceTerms, percent_of, price_quote,

@@ -2,7 +2,7 @@
 import re
 from datetime import timedelta
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import OutboundEmail, PasswordResetToken, Role
 from app.models.base import utcnow
 from app.tenancy import unscoped

@@ -3,7 +3,7 @@ from datetime import date
 from decimal import Decimal
 
 from app.demo import seeder
-from app.extensions import db
+from app.core.extensions import db
 from app.models import AddOn, Kennel, PriceRule, Service
 from app.services import catalog, kennels
 

@@ -1,8 +1,8 @@
 """Page a SELECT in two queries whatever the page size: one count, one page."""
 from sqlalchemy import Select, func, select
 
-from app.errors import RuleViolation
-from app.extensions import db
+from app.core.errors import RuleViolation
+from app.core.extensions import db
 
 # Far beyond any real list; keeps OFFSET inside a 64-bit integer on every backend.
 MAX_PAGE = 1_000_000

@@ -6,7 +6,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.extensions import db
+from app.core.extensions import db
 
 bp = Blueprint("health", __name__)
 

@@ -2,8 +2,8 @@
 import click
 from flask.cli import with_appcontext
 
-from app.errors import NotFound
-from app.extensions import db
+from app.core.errors import NotFound
+from app.core.extensions import db
 from app.models import Plan, Role, User
 from app.services import accounts, tenants
 from app.tenancy import tenant_context
@@ -59,5 +59,5 @@ def seed_demo():
             click.echo(line)
 
 
-import app.demo_catalog  # noqa: F401,E402  (registers its seeder)
-import app.demo_customers  # noqa: F401,E402  (registers its seeder)
+import app.demo.catalog  # noqa: F401,E402  (registers its seeder)
+import app.demo.customers  # noqa: F401,E402  (registers its seeder)

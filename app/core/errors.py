@@ -7,7 +7,7 @@ from flask_login import current_user
 from loguru import logger
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from app.extensions import db
+from app.core.extensions import db
 
 
 class DomainError(Exception):

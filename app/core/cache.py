@@ -4,7 +4,7 @@ from typing import Any
 from loguru import logger
 from redis.exceptions import RedisError
 
-from app.extensions import cache
+from app.core.extensions import cache
 
 
 def cache_get(key: str) -> Any:

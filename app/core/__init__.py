@@ -1,0 +1,1 @@
+"""Plumbing shared by every layer: extensions, errors, logs, request ids, cache, pagination, storage, health."""

@@ -1,0 +1,1 @@
+"""Business rules: one function per use case, shared by the API and the pages."""
