@@ -6,12 +6,13 @@ FLASK := $(BIN)/flask --app wsgi
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test test-postgres test-sqlite venv db seed bench clean browser
+.PHONY: run test test-postgres test-sqlite lint venv db seed bench clean browser
 
-$(BIN)/activate: requirements.txt
+## One venv for running and testing: requirements-dev.txt includes requirements.txt (runtime only).
+$(BIN)/activate: requirements.txt requirements-dev.txt
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(BIN)/activate
 
 venv: $(BIN)/activate
@@ -41,6 +42,10 @@ test-postgres: venv
 
 test-sqlite: venv
 	TAILTOWN_TEST_BACKEND=sqlite $(BIN)/pytest -q $(PYTEST_ARGS)
+
+## pyflakes, bugbear, pyupgrade, simplify and isort rules (configured in pyproject.toml).
+lint: venv
+	$(BIN)/ruff check .
 
 bench: venv
 	$(BIN)/python bench/run.py
