@@ -3,7 +3,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKeyConstraint, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy import Boolean, ForeignKeyConstraint, Index, Integer, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.extensions import db
@@ -28,6 +28,7 @@ class User(UUIDPrimaryKey, TenantScoped, Timestamps, db.Model):
     """A staff member who signs in to the web pages."""
 
     __tablename__ = "users"
+    tenant_id_index = False  # led by tenant_id: the unique constraints
     __table_args__ = (
         UniqueConstraint("tenant_id", "email"),
         UniqueConstraint("tenant_id", "id"),  # target of composite foreign keys
@@ -79,8 +80,11 @@ class PasswordResetToken(UUIDPrimaryKey, TenantScoped, Timestamps, db.Model):
     """A single-use, expiring reset token; only its hash is stored."""
 
     __tablename__ = "password_reset_tokens"
+    tenant_id_index = False  # led by tenant_id: ix_password_reset_tokens_tenant_user
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"),
+        # A reset spends the user's other tokens, and deleting a user cascades here.
+        Index("ix_password_reset_tokens_tenant_user", "tenant_id", "user_id"),
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)

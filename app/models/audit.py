@@ -13,7 +13,14 @@ class AuditEvent(UUIDPrimaryKey, TenantScoped, db.Model):
     """One recorded action; append-only, never updated."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_tenant_created", "tenant_id", "created_at"),)
+    tenant_id_index = False  # led by tenant_id: the list indexes below
+    # The trail is read newest first, filtered by resource, actor or action (app/services/audit.py).
+    __table_args__ = (
+        Index("ix_audit_events_tenant_created", "tenant_id", "created_at"),
+        Index("ix_audit_events_tenant_resource", "tenant_id", "resource_type", "resource_id", "created_at"),
+        Index("ix_audit_events_tenant_actor", "tenant_id", "actor_id", "created_at"),
+        Index("ix_audit_events_tenant_action", "tenant_id", "action", "created_at"),
+    )
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     actor_type: Mapped[str] = mapped_column(String(16), nullable=False)  # user, api_key, operator, system

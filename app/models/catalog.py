@@ -72,6 +72,7 @@ class Service(UUIDPrimaryKey, TenantScoped, Timestamps, db.Model):
     """Something the resort sells: boarding by the night, daycare by the day, grooming by the appointment."""
 
     __tablename__ = "services"
+    tenant_id_index = False  # led by tenant_id: the unique constraints
     __table_args__ = (
         UniqueConstraint("tenant_id", "name"),
         UniqueConstraint("tenant_id", "id"),  # target of composite foreign keys
@@ -132,6 +133,7 @@ class AddOn(UUIDPrimaryKey, TenantScoped, Timestamps, db.Model):
     """An extra sold with a service: an extra walk, a bath at check-out, medication, late pickup."""
 
     __tablename__ = "addons"
+    tenant_id_index = False  # led by tenant_id: the unique constraints
     __table_args__ = (
         UniqueConstraint("tenant_id", "name"),
         UniqueConstraint("tenant_id", "id"),
@@ -177,6 +179,7 @@ class PriceRule(UUIDPrimaryKey, TenantScoped, Timestamps, db.Model):
     """
 
     __tablename__ = "price_rules"
+    tenant_id_index = False  # led by tenant_id: the unique constraints
     __table_args__ = (
         UniqueConstraint("tenant_id", "name"),
         UniqueConstraint("tenant_id", "id"),

@@ -20,10 +20,12 @@ class Customer(UUIDPrimaryKey, TenantScoped, Timestamps, db.Model):
     """A household that brings pets; deactivated rather than deleted once history refers to it."""
 
     __tablename__ = "customers"
+    tenant_id_index = False  # led by tenant_id: the unique constraints
     __table_args__ = (
         UniqueConstraint("tenant_id", "id"),
         UniqueConstraint("tenant_id", "email"),
         Index("ix_customers_tenant_name", "tenant_id", "last_name", "first_name"),
+        Index("ix_customers_tenant_created", "tenant_id", "created_at"),  # the list, newest first
         # Trigram search (PostgreSQL): `tenant_id = ? AND search_text LIKE '% tok%'` uses one GIN index.
         Index("ix_customers_search", "tenant_id", "search_text", postgresql_using="gin",
               postgresql_ops={"search_text": "gin_trgm_ops"}),
@@ -67,6 +69,7 @@ class CustomerTag(TenantScoped, db.Model):
     """A free-form label on a customer (e.g. vip, late-pickup)."""
 
     __tablename__ = "customer_tags"
+    tenant_id_index = False  # led by tenant_id: ix_customer_tags_tenant_tag
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"], ondelete="CASCADE"),
         Index("ix_customer_tags_tenant_tag", "tenant_id", "tag"),

@@ -36,6 +36,7 @@ class Kennel(UUIDPrimaryKey, TenantScoped, Timestamps, db.Model):
     """One bookable space; pets of one household may share it up to its capacity."""
 
     __tablename__ = "kennels"
+    tenant_id_index = False  # led by tenant_id: the unique constraints
     __table_args__ = (
         UniqueConstraint("tenant_id", "code"),
         UniqueConstraint("tenant_id", "id"),  # target of composite foreign keys (reservations)

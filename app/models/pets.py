@@ -50,12 +50,14 @@ class Pet(UUIDPrimaryKey, TenantScoped, Timestamps, db.Model):
     """A pet of one household, with its care profile."""
 
     __tablename__ = "pets"
+    tenant_id_index = False  # led by tenant_id: the unique constraint
     __table_args__ = (
         UniqueConstraint("tenant_id", "id"),
         ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"],
                              ondelete="CASCADE"),
         CheckConstraint("weight_lbs IS NULL OR (weight_lbs > 0 AND weight_lbs < 1000)", name="weight_range"),
         Index("ix_pets_tenant_customer", "tenant_id", "customer_id"),
+        Index("ix_pets_tenant_name", "tenant_id", "name"),  # the list by name, and name-prefix search
     )
 
     customer_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
@@ -91,6 +93,7 @@ class Vaccination(UUIDPrimaryKey, TenantScoped, Timestamps, db.Model):
     """One vaccine given to a pet; valid through expires_on (inclusive)."""
 
     __tablename__ = "vaccinations"
+    tenant_id_index = False  # led by tenant_id: the indexes below
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id", "pet_id"], ["pets.tenant_id", "pets.id"], ondelete="CASCADE"),
         ForeignKeyConstraint(["tenant_id", "verified_by_id"], ["users.tenant_id", "users.id"]),
@@ -118,6 +121,7 @@ class VaccineRequirement(UUIDPrimaryKey, TenantScoped, Timestamps, db.Model):
     """A vaccine a species must have for a service category (drives compliance)."""
 
     __tablename__ = "vaccine_requirements"
+    tenant_id_index = False  # led by tenant_id: the unique constraint
     __table_args__ = (UniqueConstraint("tenant_id", "species", "category", "vaccine"),)
 
     species: Mapped[Species] = mapped_column(enum_column(Species), nullable=False)
