@@ -14,6 +14,7 @@ from app.models import ContactMethod, Customer, CustomerTag, Pet, Species, Vacci
 from app.core.pagination import paginate
 from app.services import audit
 from app.services.contact import digits, fold, normalize_email, normalize_phone
+from app.services.plain import customer_plain
 from app.services.rows import check_version
 from app.tenancy import current_tenant
 
@@ -187,14 +188,11 @@ def get_customer(*, customer_id: uuid.UUID) -> Customer:
 
 def customer_detail(*, customer_id: uuid.UUID) -> dict:
     """The customer with pets and vaccinations as plain data, from the cache when warm (no SQL)."""
-    from app.schemas.customers import CustomerDetailSchema
-    from app.schemas.common import to_plain
-
     key = _detail_key(customer_id)
     cached = cache_get(key)
     if cached is not None:
         return cached
-    detail = to_plain(get_customer(customer_id=customer_id), CustomerDetailSchema())
+    detail = customer_plain(get_customer(customer_id=customer_id))
     cache_set(key, detail, timeout=DETAIL_TTL)
     return detail
 
