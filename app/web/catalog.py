@@ -1,5 +1,5 @@
 """Manager settings pages for the price list: services, add-ons, price rules and a "try it" quote panel."""
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import marshmallow as ma
 from flask import Response, render_template, request
@@ -12,7 +12,7 @@ from app.models.catalog import WEEKDAYS
 from app.schemas.catalog import (AddOnCreateSchema, AddOnUpdateSchema, PriceRuleCreateSchema, PriceRuleUpdateSchema,
                                  ServiceCreateSchema, ServiceUpdateSchema)
 from app.services import catalog, pricing
-from app.web.common import FORM_ERRORS, page_blueprint
+from app.web.common import FORM_ERRORS, load_form, page_blueprint, posted_values
 
 bp = page_blueprint("catalog", __name__, url_prefix="/catalog")
 
@@ -25,70 +25,9 @@ CHOICES = {"categories_all": list(ServiceCategory), "units": list(PriceUnit), "k
            "weekdays": WEEKDAYS}
 
 
-# --- form parsing -----------------------------------------------------------------------------
-
-
-def _cents(text: str) -> int:
-    """'45', '45.5' or '45.50' (currency units) -> 4550 cents; refuses more than two decimals."""
-    value = Decimal(text.strip().replace(",", ""))
-    if value != value.quantize(Decimal("0.01")) or not value.is_finite():
-        raise InvalidOperation
-    return int(value * 100)
-
-
-def parse_form(schema: ma.Schema, *, lists: tuple = ()) -> dict:
-    """Parse a settings form with the API's schema.
-
-    Money inputs are typed in currency units; checkbox groups (`lists`) always submit (a hidden
-    empty value marks "none ticked"); the last value wins for the rest (so a hidden "false" before a
-    checkbox works); a blank input of a nullable field clears it, a blank required one is missing.
-    """
-    data, errors = {}, {}
-    for name in request.form:
-        if name == "csrf_token":
-            continue
-        if name in lists:
-            data[name] = [v for v in request.form.getlist(name) if v]
-            continue
-        value = request.form.getlist(name)[-1]
-        if name in MONEY_INPUTS:
-            target = MONEY_INPUTS[name]
-            if value.strip() == "":
-                if target in schema.fields and schema.fields[target].allow_none:
-                    data[target] = None
-                continue
-            try:
-                data[target] = _cents(value)
-            except (InvalidOperation, ValueError):
-                errors[name] = ["Enter an amount like 45.00 (at most two decimals)."]
-        elif value.strip() == "":
-            field = schema.fields.get(name)
-            if field is not None and field.allow_none:
-                data[name] = None
-        elif isinstance(schema.fields.get(name), ma.fields.Integer) and value.strip().lstrip("-").isdigit():
-            data[name] = int(value)  # the API's integers are strict (no "1"); a form only has strings
-        else:
-            data[name] = value
-    try:
-        loaded = schema.load(data)
-    except ma.ValidationError as exc:
-        errors.update({FORM_NAMES.get(k, k): v for k, v in exc.messages.items()})
-        loaded = None
-    if errors:
-        raise RuleViolation("Please correct the highlighted fields.", errors=errors)
-    return loaded
-
-
 def money(cents: int | None) -> str:
     """Cents as an amount to show or edit: 4550 -> '45.50'."""
     return "" if cents is None else f"{Decimal(cents) / 100:.2f}"
-
-
-def posted_values(lists: tuple = ()) -> dict:
-    """What the user typed, to put back into a form that failed validation."""
-    values = {k: request.form.getlist(k)[-1] for k in request.form if k not in lists and k != "csrf_token"}
-    values.update({k: [v for v in request.form.getlist(k) if v] for k in lists})
-    return values
 
 
 def _form_error(template: str, exc: DomainError, *, lists: tuple, **context):
@@ -148,7 +87,7 @@ def services():
 def create_service():
     """Add a service; the new row is added to the table and the form is cleared."""
     try:
-        service = catalog.create_service(**parse_form(ServiceCreateSchema(), lists=SERVICE_LISTS))
+        service = catalog.create_service(**load_form(ServiceCreateSchema(), money=MONEY_INPUTS))
     except FORM_ERRORS as exc:
         return _form_error("catalog/_service_form.html", exc, lists=SERVICE_LISTS, service=None)
     return _render("catalog/_service_created.html", service=service, values=NEW_SERVICE)
@@ -175,8 +114,8 @@ def update_service(service_id):
     """Save an edited service; the row comes back, or the form with errors."""
     current = catalog.get_service(service_id=service_id)
     try:
-        service = catalog.update_service(service_id=service_id, **parse_form(
-            ServiceUpdateSchema(), lists=SERVICE_LISTS))
+        service = catalog.update_service(service_id=service_id, **load_form(
+            ServiceUpdateSchema(), money=MONEY_INPUTS))
     except FORM_ERRORS as exc:
         return _form_error("catalog/_service_form.html", exc, lists=SERVICE_LISTS, service=current)
     return _render("catalog/_service_row.html", service=service)
@@ -216,7 +155,7 @@ def addons():
 def create_addon():
     """Add an add-on."""
     try:
-        addon = catalog.create_addon(**parse_form(AddOnCreateSchema(), lists=ADDON_LISTS))
+        addon = catalog.create_addon(**load_form(AddOnCreateSchema(), money=MONEY_INPUTS))
     except FORM_ERRORS as exc:
         return _form_error("catalog/_addon_form.html", exc, lists=ADDON_LISTS, addon=None, **_named(_services()))
     return _render("catalog/_addon_created.html", addon=addon, values=NEW_ADDON, **_named(_services()))
@@ -243,7 +182,7 @@ def update_addon(addon_id):
     """Save an edited add-on."""
     current = catalog.get_addon(addon_id=addon_id)
     try:
-        addon = catalog.update_addon(addon_id=addon_id, **parse_form(AddOnUpdateSchema(), lists=ADDON_LISTS))
+        addon = catalog.update_addon(addon_id=addon_id, **load_form(AddOnUpdateSchema(), money=MONEY_INPUTS))
     except FORM_ERRORS as exc:
         return _form_error("catalog/_addon_form.html", exc, lists=ADDON_LISTS, addon=current, **_named(_services()))
     return _render("catalog/_addon_row.html", addon=addon, **_named(_services()))
@@ -289,7 +228,7 @@ def price_rules():
 def create_price_rule():
     """Add a price rule."""
     try:
-        rule = catalog.create_price_rule(**parse_form(PriceRuleCreateSchema(), lists=RULE_LISTS))
+        rule = catalog.create_price_rule(**load_form(PriceRuleCreateSchema(), money=MONEY_INPUTS))
     except FORM_ERRORS as exc:
         return _form_error("catalog/_rule_form.html", exc, lists=RULE_LISTS, rule=None, **_named(_services()))
     return _render("catalog/_rule_created.html", rule=rule, values=NEW_RULE, **_named(_services()))
@@ -316,7 +255,7 @@ def update_price_rule(rule_id):
     """Save an edited rule."""
     current = catalog.get_price_rule(rule_id=rule_id)
     try:
-        rule = catalog.update_price_rule(rule_id=rule_id, **parse_form(PriceRuleUpdateSchema(), lists=RULE_LISTS))
+        rule = catalog.update_price_rule(rule_id=rule_id, **load_form(PriceRuleUpdateSchema(), money=MONEY_INPUTS))
     except FORM_ERRORS as exc:
         return _form_error("catalog/_rule_form.html", exc, lists=RULE_LISTS, rule=current, **_named(_services()))
     return _render("catalog/_rule_row.html", rule=rule, **_named(_services()))

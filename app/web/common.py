@@ -1,4 +1,7 @@
-"""Helpers every page blueprint uses: sign-in gate, fragment vs page, safe redirects."""
+"""Helpers every page blueprint uses: sign-in gate, fragment vs page, safe redirects, the one form parser."""
+import re
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 
 import marshmallow as ma
@@ -48,35 +51,62 @@ def safe_next(target: str | None, default: str) -> str:
     return default
 
 
-def form_data(schema: ma.Schema, overrides: dict | None = None) -> dict:
+# Whole numbers a form may send as ints; longer ones stay text for the schema to refuse (no giant ints).
+_WHOLE = re.compile(r"-?\d{1,18}")
+
+
+def _cents(text: str) -> int:
+    """'45', '45.5' or '45.50' (currency units) -> 4550 cents; refuses more than two decimals."""
+    value = Decimal(text.strip().replace(",", ""))
+    if not value.is_finite() or value != value.quantize(Decimal("0.01")):
+        raise InvalidOperation
+    return int(value * 100)
+
+
+def form_data(schema: ma.Schema, overrides: dict | None = None, *, money: dict[str, str] | None = None,
+              errors: dict | None = None) -> dict:
     """The submitted form as the schema expects it.
 
-    A blank input clears the field (None or "" by type) instead of being dropped; the last value
-    wins for scalars (so a hidden `false` before a checkbox works); list fields take every value.
+    A blank input clears the field (None or "" by type) instead of being dropped; a blank number,
+    date or amount that cannot be None is left out (the stored value stays, a required one is
+    missing); the last value wins for scalars (so a hidden `false` before a checkbox works); list
+    fields take every non-blank value (a hidden empty one marks "none ticked"). Whole numbers are
+    sent as ints (the API's integers are strict). `money` maps inputs typed in currency units
+    ("45.50") to the schema's cents fields; one that is not an amount is added to `errors`.
     """
+    inputs = {target: name for name, target in (money or {}).items()}  # schema field -> form input
     data = {}
     for name, field in schema.fields.items():
-        if field.dump_only or name not in request.form:
+        source = inputs.get(name, name)
+        if field.dump_only or source not in request.form:
             continue
-        values = request.form.getlist(name)
+        values = request.form.getlist(source)
         if isinstance(field, ma.fields.List):
             data[name] = [v for v in values if v != ""]
             continue
         value = values[-1]
-        if value == "":
+        if value == "" or (value.strip() == "" and not isinstance(field, ma.fields.String)):
             if field.allow_none:
-                value = None
-            elif not isinstance(field, ma.fields.String):
-                continue  # an empty number or date input: leave the stored value alone
-        data[name] = value
+                data[name] = None
+            elif isinstance(field, ma.fields.String):
+                data[name] = ""
+            continue
+        if name in inputs:
+            try:
+                data[name] = _cents(value)
+            except (InvalidOperation, ValueError):
+                if errors is not None:
+                    errors[source] = ["Enter an amount like 45.00 (at most two decimals)."]
+        elif isinstance(field, ma.fields.Integer) and _WHOLE.fullmatch(value.strip()):
+            data[name] = int(value)
+        else:
+            data[name] = value
     data.update(overrides or {})
     return data
 
 
 def form_version():
     """The `updated_at` a form was opened with (hidden input), for refusing stale saves."""
-    from datetime import datetime
-
     raw = request.form.get("updated_at")
     try:
         return datetime.fromisoformat(raw) if raw else None
@@ -84,12 +114,31 @@ def form_version():
         raise RuleViolation("This form is out of date; reload it.", errors={"updated_at": ["Invalid."]}) from None
 
 
-def load_form(schema: ma.Schema, *, partial: bool = False, overrides: dict | None = None) -> dict:
-    """Parse a submitted form with the API's schema; errors come back naming each field."""
+def load_form(schema: ma.Schema, *, partial: bool = False, overrides: dict | None = None,
+              money: dict[str, str] | None = None) -> dict:
+    """Parse a submitted form with the API's schema; every error comes back at once, named as the form names it.
+
+    `money` maps amount inputs to cents fields, e.g. {"price": "price_cents"} (see form_data).
+    """
+    errors: dict = {}
+    data = form_data(schema, overrides, money=money, errors=errors)
+    loaded = None
     try:
-        return schema.load(form_data(schema, overrides), partial=partial)
+        loaded = schema.load(data, partial=partial)
     except ma.ValidationError as exc:
-        raise RuleViolation("Please correct the highlighted fields.", errors=exc.messages) from None
+        names = {target: name for name, target in (money or {}).items()}
+        for field, messages in exc.messages.items():
+            errors.setdefault(names.get(field, field), messages)  # a bad amount's own message comes first
+    if errors:
+        raise RuleViolation("Please correct the highlighted fields.", errors=errors)
+    return loaded
+
+
+def posted_values(lists: tuple = ()) -> dict:
+    """What the user typed, to put back into a form that failed validation."""
+    values = {k: request.form.getlist(k)[-1] for k in request.form if k not in lists and k != "csrf_token"}
+    values.update({k: [v for v in request.form.getlist(k) if v] for k in lists})
+    return values
 
 
 def render_form_error(template: str, exc: DomainError, **context) -> tuple[str, int]:

@@ -7,8 +7,7 @@ from app.core.errors import Conflict, DomainError, RuleViolation
 from app.models import KennelSize, KennelStatus, KennelType, Role
 from app.schemas.kennels import KennelBulkSchema, KennelCreateSchema, KennelStatusSchema, KennelUpdateSchema
 from app.services import kennels
-from app.web.catalog import parse_form, posted_values
-from app.web.common import FORM_ERRORS, is_htmx, page_blueprint
+from app.web.common import FORM_ERRORS, is_htmx, load_form, page_blueprint, posted_values
 
 bp = page_blueprint("kennel_pages", __name__, url_prefix="/kennels")
 CHOICES = {"types": list(KennelType), "sizes": list(KennelSize), "statuses": list(KennelStatus)}
@@ -82,7 +81,7 @@ def index():
 def create():
     """Add one kennel."""
     try:
-        kennel = kennels.create_kennel(**parse_form(KennelCreateSchema()))
+        kennel = kennels.create_kennel(**load_form(KennelCreateSchema()))
     except FORM_ERRORS as exc:
         return _form_error("kennels/_form.html", exc, kennel=None)
     return _render("kennels/_created.html", created=[kennel], kennel=None, values=NEW_KENNEL)
@@ -93,7 +92,7 @@ def create():
 def create_bulk():
     """Add a numbered run, e.g. A01..A20, all or none."""
     try:
-        created = kennels.create_kennels_bulk(**parse_form(KennelBulkSchema()))
+        created = kennels.create_kennels_bulk(**load_form(KennelBulkSchema()))
     except (RuleViolation, Conflict) as exc:
         return render_template("kennels/_bulk_form.html", errors=exc.errors or {}, message=exc.message,
                                bulk_values=posted_values(), **CHOICES), exc.status_code
@@ -121,7 +120,7 @@ def update(kennel_id):
     """Save an edited kennel."""
     current = kennels.get_kennel(kennel_id=kennel_id)
     try:
-        kennel = kennels.update_kennel(kennel_id=kennel_id, **parse_form(KennelUpdateSchema()))
+        kennel = kennels.update_kennel(kennel_id=kennel_id, **load_form(KennelUpdateSchema()))
     except FORM_ERRORS as exc:
         return _form_error("kennels/_form.html", exc, kennel=current)
     return _render("kennels/_row.html", kennel=kennel)

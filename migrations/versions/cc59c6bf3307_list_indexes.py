@@ -13,8 +13,6 @@ Create Date: 2026-12-02 05:42:46.979224
 
 """
 from alembic import op
-import sqlalchemy as sa
-
 
 # revision identifiers, used by Alembic.
 revision = 'cc59c6bf3307'
