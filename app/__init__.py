@@ -7,6 +7,9 @@ from config import Config, config_from_env
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# The register_* functions import what they register, as in the Flask tutorial: every `import app.x`
+# (Alembic's env, a script, a test) runs this file first and should not load every blueprint with it.
+
 
 def create_app(config: Config | None = None) -> Flask:
     """Build the app: logging, extensions, request hooks, blueprints, errors, CLI."""

@@ -4,8 +4,10 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from app.core.errors import DomainError
+from app.demo import seed_demo
 from app.models import Plan, Role, TenantStatus
 from app.services import accounts, api_keys, tenants
+from app.services.customer_csv import import_customers as run_import
 from app.tenancy import tenant_context
 
 tenants_cli = AppGroup("tenants", help="Create, list, pause, resume and re-plan tenants.")
@@ -128,8 +130,6 @@ def revoke_key(subdomain, key_id):
 @click.option("--dry-run", is_flag=True, help="Check every row and report problems; import nothing.")
 def import_customers(file, subdomain, dry_run):
     """Import customers with pets and vaccinations from CSV (format: app/services/customer_csv.py)."""
-    from app.services.customer_csv import import_customers as run_import
-
     with tenant_context(_tenant(subdomain)):
         report = run_import(text=file.read(), dry_run=dry_run)
     for problem in report.problems:
@@ -142,7 +142,5 @@ def import_customers(file, subdomain, dry_run):
 
 def register_commands(app: Flask) -> None:
     """Attach every command group to the app's CLI."""
-    from app.demo import seed_demo
-
     for group in (tenants_cli, users_cli, keys_cli, import_cli, seed_demo):
         app.cli.add_command(group)

@@ -93,7 +93,7 @@ def _handle_http_exception(exc: HTTPException):
 
 
 def _handle_rate_limited(exc: HTTPException):
-    from app.limits import breach_details
+    from app.limits import breach_details  # at call time: core sits below limits and tenancy, which raise these errors
 
     details = breach_details()
     message = getattr(exc.limit, "error_message", None) or (
@@ -104,7 +104,7 @@ def _handle_rate_limited(exc: HTTPException):
 
 
 def _handle_csrf_error(exc: HTTPException):
-    from app.tenancy import resolve_request_tenant
+    from app.tenancy import resolve_request_tenant  # at call time, as above
 
     resolve_request_tenant()  # CSRF runs before the tenant gate; the session user needs the tenant
     if not is_api_request() and request.headers.get("HX-Request") and not current_user.is_authenticated:

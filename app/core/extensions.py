@@ -40,7 +40,7 @@ login_manager = LoginManager()
 
 def _limiter_key() -> str:
     """Default rate-limit key: the resolved tenant (resolved here, before blueprint hooks run)."""
-    from app.tenancy import rate_limit_key
+    from app.tenancy import rate_limit_key  # at call time: tenancy imports this module (via core.cache)
 
     return rate_limit_key()
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import url_for
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
@@ -15,6 +16,7 @@ from app.models import PasswordResetToken, Role, User
 from app.models.base import utcnow
 from app.services import audit, mail
 from app.services.rows import one_or_404
+from app.tenancy import tenant_url
 
 _HASHERS: dict[tuple, PasswordHasher] = {}
 _DUMMY_HASHES: dict[int, str] = {}
@@ -153,10 +155,6 @@ def _token_hash(token: str) -> str:
 
 def _issue_reset_token(user: User, *, subject: str):
     """Store a new token's hash and queue the email carrying it; returns the queued message."""
-    from flask import url_for
-
-    from app.tenancy import tenant_url
-
     token = secrets.token_urlsafe(32)
     db.session.add(PasswordResetToken(user_id=user.id, token_hash=_token_hash(token),
                                       expires_at=utcnow() + RESET_TOKEN_TTL))

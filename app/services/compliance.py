@@ -103,6 +103,11 @@ def tenant_today() -> date:
     return datetime.now(zoneinfo.ZoneInfo(current_tenant().timezone)).date()
 
 
+def warning_days() -> int:
+    """The current tenant's vaccine expiry warning window in days (from the cached tenant)."""
+    return current_tenant().vaccine_warning_days
+
+
 # --- requirements (cached per tenant: every pet card needs them) ---------------------------------
 
 
@@ -180,7 +185,5 @@ def pet_compliance(*, species: str, records: list[tuple[str, date, date]], categ
     start = start or today
     end = end or start
     required = requirement_map().get((str(species), category.value), [])
-    from app.services.tenants import warning_days
-
     return evaluate(required=required, records=records, category=category, start=start, end=end,
                     warning_days=warning_days())

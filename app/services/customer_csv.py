@@ -33,7 +33,7 @@ from sqlalchemy.orm import selectinload
 
 from app.core.errors import RuleViolation
 from app.core.extensions import db
-from app.models import Customer, CustomerTag, Pet, Vaccination
+from app.models import Customer, CustomerTag, Pet, Sex, Species, Vaccination
 from app.services import audit
 from app.services.customers import clean_customer_fields, search_text_for
 from app.services.pets import clean_pet_fields, clean_vaccination_fields
@@ -178,8 +178,6 @@ def _pet_fields(row: dict[str, str]) -> tuple[dict[str, Any], list[dict[str, Any
     }
     if fields["species"] is None:
         raise RuleViolation("Species required.", errors={"species": ["Required for a pet: DOG, CAT or OTHER."]})
-    from app.models import Sex, Species
-
     try:
         Species(fields["species"])
     except ValueError:

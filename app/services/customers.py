@@ -13,6 +13,7 @@ from app.core.extensions import db
 from app.models import ContactMethod, Customer, CustomerTag, Pet, Species, Vaccination
 from app.core.pagination import paginate
 from app.services import audit
+from app.services.compliance import tenant_today
 from app.services.contact import digits, fold, normalize_email, normalize_phone
 from app.services.plain import customer_plain
 from app.services.rows import check_version
@@ -231,8 +232,6 @@ def list_customers(*, page: int, page_size: int, q: str | None = None, active: b
     if species:
         stmt = stmt.where(exists().where(Pet.customer_id == Customer.id, Pet.species == species))
     if has_expired_vaccinations is not None:
-        from app.services.compliance import tenant_today
-
         expired = exists().where(Pet.customer_id == Customer.id, Vaccination.pet_id == Pet.id,
                                  Vaccination.expires_on < (today or tenant_today()))
         stmt = stmt.where(expired if has_expired_vaccinations else ~expired)

@@ -14,7 +14,7 @@ from app.models.base import utcnow
 from app.core.pagination import paginate
 from app.services import audit
 from app.services.compliance import known_vaccines, tenant_today
-from app.services.contact import normalize_phone
+from app.services.contact import fold, normalize_phone
 from app.services.customers import forget_customer, load_customer, refresh_search_text, refuse_if_history
 from app.services.rows import check_version
 from app.core.storage import MAX_DOCUMENT_BYTES, MAX_IMAGE_BYTES, sniff_document, sniff_image, storage
@@ -144,8 +144,6 @@ def delete_pet(*, pet_id: uuid.UUID) -> None:
 def list_pets(*, page: int, page_size: int, species: Species | None = None, active: bool | None = None,
               customer_id: uuid.UUID | None = None, q: str | None = None) -> tuple[list[Pet], int]:
     """A page of pets, filtered, with owners loaded."""
-    from app.services.contact import fold
-
     stmt = select(Pet).order_by(Pet.name, Pet.id).options(selectinload(Pet.owner))
     if species:
         stmt = stmt.where(Pet.species == species)

@@ -56,7 +56,10 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from app.core.errors import NotFound, RuleViolation
+from app.core.extensions import db
+from app.models import AddOn, Pet, PriceRule, Service
 from app.models.catalog import (WEEKDAYS, AddOnUnit, AmountType, DepositKind, PriceUnit, RuleEffect, RuleKind)
+from app.tenancy import current_tenant
 
 # The documented rules (units, lines, combination, rounding, deposit), also published in the OpenAPI document.
 PRICING_RULES = __doc__[__doc__.index("Units\n"):]
@@ -426,9 +429,6 @@ def rule_terms(rule) -> RuleTerms:
 
 def _pets_in(pets: Sequence[dict]) -> list[PetIn]:
     """Registered pets (by id, this tenant's only) and prospective pets (name, species) as engine input."""
-    from app.core.extensions import db
-    from app.models import Pet
-
     ids = [p["pet_id"] for p in pets if p.get("pet_id")]
     found = {pet.id: pet for pet in db.session.execute(db.select(Pet).where(Pet.id.in_(ids))).scalars()} if ids else {}
     missing = [str(i) for i in ids if i not in found]
@@ -448,10 +448,6 @@ def _pets_in(pets: Sequence[dict]) -> list[PetIn]:
 def quote_stay(*, service_id: uuid.UUID, start_date: date, end_date: date | None = None,
                pets: Sequence[dict] | None = None, addons: Sequence[dict] = ()) -> Quote:
     """Price a booking for the current tenant from its catalog and active price rules."""
-    from app.core.extensions import db
-    from app.models import AddOn, PriceRule, Service
-    from app.tenancy import current_tenant
-
     service = db.session.execute(db.select(Service).where(Service.id == service_id)).scalar_one_or_none()
     if service is None:
         raise NotFound("Service not found.", errors={"service_id": ["No such service."]})

@@ -8,6 +8,7 @@ from app.core.errors import Conflict, NotFound, RuleViolation
 from app.core.extensions import db
 from app.models import Plan, Tenant, TenantStatus
 from app.services import audit
+from app.services.compliance import add_default_requirements
 from app.tenancy import forget_tenant, tenant_context, valid_subdomain
 
 RESERVED_SUBDOMAINS = frozenset(
@@ -58,8 +59,6 @@ def create_tenant(*, subdomain: str, name: str, plan: Plan = Plan.FREE, timezone
         db.session.rollback()
         raise Conflict(f"Subdomain {subdomain!r} is taken.", errors={"subdomain": ["Already taken."]}) from None
     with tenant_context(tenant):
-        from app.services.compliance import add_default_requirements
-
         add_default_requirements()
         audit.record("tenant.created", "tenant", tenant.id, changes={"plan": tenant.plan.value})
         db.session.commit()
@@ -117,9 +116,3 @@ def update_settings(*, tenant_id, **fields) -> Tenant:
     forget_tenant(tenant.subdomain)
     return tenant
 
-
-def warning_days() -> int:
-    """The current tenant's vaccine expiry warning window in days (from the cached tenant)."""
-    from app.tenancy import current_tenant
-
-    return current_tenant().vaccine_warning_days

@@ -9,6 +9,7 @@ from app.schemas.accounts import ApiKeyCreateSchema, UserCreateSchema, UserUpdat
 from app.schemas.audit import AuditQuerySchema
 from app.schemas.tenants import TenantSettingsUpdateSchema
 from app.services import accounts, api_keys, audit, tenants
+from app.services.customer_csv import COLUMNS, import_customers as run_import
 from app.tenancy import current_tenant
 from app.web.common import FORM_ERRORS, load_form, page_blueprint, render_form_error
 
@@ -105,8 +106,6 @@ def settings():
 @requires(Role.ADMIN)
 def import_customers():
     """Upload a customers CSV: check it (dry run) first, then import all-or-nothing."""
-    from app.services.customer_csv import COLUMNS, import_customers as run_import
-
     if request.method == "GET":
         return render_template("admin/import.html", columns=COLUMNS, report=None)
     upload = request.files.get("file")

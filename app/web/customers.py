@@ -8,6 +8,7 @@ from app.schemas.pets import PetCreateSchema
 from app.services import customer_csv, customers as service, pets as pet_service
 from app.services.compliance import pet_compliance
 from app.web.common import FORM_ERRORS, form_version, load_form, navigate, page_blueprint, render_form_error
+from app.web.pets import medication_override
 
 bp = page_blueprint("customer_pages", __name__, url_prefix="/customers")
 PAGE_SIZE = 25
@@ -112,8 +113,6 @@ def new_pet(customer_id):
 @bp.post("/<uuid:customer_id>/pets")
 def create_pet(customer_id):
     """Add a pet and open its page."""
-    from app.web.pets import medication_override
-
     try:
         data = load_form(PetCreateSchema(), overrides=medication_override())
         data.pop("customer_id", None)

@@ -1,6 +1,8 @@
 """Small display helpers for templates."""
 from datetime import date
 
+from app.services.contact import format_phone
+
 
 def age_of(birth_date: date | None, today: date | None = None) -> str:
     """A pet's age as staff say it: `3 yrs`, `7 mos`, `2 wks`."""
@@ -27,8 +29,6 @@ def merged(stored: dict | None, form) -> dict:
 
 def customer_form_values(c: dict | None) -> dict:
     """A cached customer detail as form inputs show it (formatted phones, comma-separated tags)."""
-    from app.services.contact import format_phone
-
     if not c:
         return {"preferred_contact": "EMAIL"}
     values = {k: ("" if v is None else v) for k, v in c.items() if not isinstance(v, (list, dict))}
