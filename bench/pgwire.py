@@ -6,6 +6,7 @@ request's session closes). This relay sees the wire, so it counts real server ro
 psycopg2 speaks the simple query protocol ('Q' messages), one round trip per message.
 Connect through it with `sslmode=disable&gssencmode=disable` so the traffic is readable.
 """
+import contextlib
 import socket
 import struct
 import threading
@@ -48,10 +49,8 @@ class PgWireCounter:
             pass
         finally:
             for sock in (src, dst):
-                try:
+                with contextlib.suppress(OSError):  # the other direction may have closed it already
                     sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
     def _frontend(self, client: socket.socket, upstream: socket.socket) -> None:
         """Relay client -> server, parsing messages: the startup packet, then type byte + length."""
@@ -88,7 +87,5 @@ class PgWireCounter:
     @staticmethod
     def _pipe_close(*socks: socket.socket) -> None:
         for sock in socks:
-            try:
+            with contextlib.suppress(OSError):
                 sock.close()
-            except OSError:
-                pass

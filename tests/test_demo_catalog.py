@@ -8,12 +8,11 @@ from app.tenancy import tenant_context, unscoped
 
 
 def _counts(app):
-    with app.app_context():
-        with unscoped():
-            tenants = db.session.execute(select(Tenant).order_by(Tenant.subdomain)).scalars().all()
-            return {t.subdomain: tuple(db.session.execute(select(func.count()).select_from(m)
-                                                          .where(m.tenant_id == t.id)).scalar_one()
-                                       for m in (Service, AddOn, PriceRule, Kennel)) for t in tenants}
+    with app.app_context(), unscoped():
+        tenants = db.session.execute(select(Tenant).order_by(Tenant.subdomain)).scalars().all()
+        return {t.subdomain: tuple(db.session.execute(select(func.count()).select_from(m)
+                                                      .where(m.tenant_id == t.id)).scalar_one()
+                                   for m in (Service, AddOn, PriceRule, Kennel)) for t in tenants}
 
 
 def test_seed_demo_creates_the_catalog_and_kennels_once(app):
