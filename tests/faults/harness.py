@@ -58,7 +58,8 @@ def wait_until(predicate, *, timeout: float, interval: float = 0.1, what: str = 
         time.sleep(interval)
 
 
-def _signal(pid: int | None, sig: int) -> None:
+def signal_pid(pid: int | None, sig: int) -> None:
+    """Send a signal to one pid we started; a pid that is already gone is fine."""
     if pid:
         try:
             os.kill(pid, sig)
@@ -115,16 +116,16 @@ class OwnRedis:
 
     def kill(self) -> None:
         """SIGKILL the server (a crash, not a shutdown)."""
-        _signal(self.proc.pid, signal.SIGKILL)
+        signal_pid(self.proc.pid, signal.SIGKILL)
         self.proc.wait(timeout=10)
 
     def pause(self) -> None:
         """SIGSTOP: connections stay open and nothing answers (a hung server)."""
-        _signal(self.proc.pid, signal.SIGSTOP)
+        signal_pid(self.proc.pid, signal.SIGSTOP)
         self.paused = True
 
     def resume(self) -> None:
-        _signal(self.proc.pid, signal.SIGCONT)
+        signal_pid(self.proc.pid, signal.SIGCONT)
         self.paused = False
 
     def ensure_running(self) -> None:
@@ -136,8 +137,8 @@ class OwnRedis:
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
-            _signal(self.proc.pid, signal.SIGCONT)
-            _signal(self.proc.pid, signal.SIGKILL)
+            signal_pid(self.proc.pid, signal.SIGCONT)
+            signal_pid(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=10)
 
 
@@ -219,7 +220,7 @@ class OwnPostgres:
                 self._run("pg_ctl", "-D", str(self.data), "-w", "-t", "30", "-m", "immediate", "stop")
             except (subprocess.SubprocessError, OSError):
                 pid = int((self.data / "postmaster.pid").read_text().split()[0])
-                _signal(pid, signal.SIGKILL)
+                signal_pid(pid, signal.SIGKILL)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -265,8 +266,8 @@ def app_env(*, database_url: str, redis_url: str, **extra: str) -> dict:
 
 def migrate_and_seed(env: dict, subdomains: list[str]) -> list[Tenant]:
     """Create the schema with the app's migrations, then tenants and keys with the app's services."""
-    result = subprocess.run([sys.executable, "-c", SEED, *subdomains], check=False, cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=180)
+    result = subprocess.run([sys.executable, "-c", SEED, *subdomains], check=False, cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=180)
     if result.returncode != 0:
         raise RuntimeError(f"migrating/seeding failed:\n{result.stderr[-3000:]}")
     return [Tenant(**t) for t in json.loads(result.stdout.strip().splitlines()[-1])]
@@ -309,15 +310,15 @@ class LiveGunicorn:
             return
         workers = self.worker_pids()
         for pid in workers:
-            _signal(pid, signal.SIGCONT)  # a test may have paused one
-        _signal(self.proc.pid, signal.SIGQUIT)
+            signal_pid(pid, signal.SIGCONT)  # a test may have paused one
+        signal_pid(self.proc.pid, signal.SIGQUIT)
         try:
             self.proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            _signal(self.proc.pid, signal.SIGKILL)
+            signal_pid(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=10)
         for pid in workers:
-            _signal(pid, signal.SIGKILL)
+            signal_pid(pid, signal.SIGKILL)
 
 
 @dataclass
