@@ -26,6 +26,8 @@ class CustomerListItemSchema(CustomerBaseSchema):
     """A customer in a list, with pet summaries (name, species, badges)."""
 
     pets = ma.fields.List(ma.fields.Nested(PetSummarySchema))
+    matched_pets = ma.fields.List(ma.fields.UUID(), attribute="matched_pet_ids", dump_only=True, metadata={
+        "description": "With `q`: the ids of the pets whose name the search words matched.", "example": []})
 
 
 class CustomerDetailSchema(CustomerBaseSchema):

@@ -73,6 +73,45 @@ def test_search_by_pet_name(client, tenant_a):
     assert _search(client, tenant_a, "bisc") == ["Doe"]
 
 
+def test_search_forgives_punctuation_in_names(client, tenant_a, tenant_b):
+    _create(client, tenant_a, first_name="Seán", last_name="O'Brien", email=None, phone=None)
+    _create(client, tenant_a, first_name="Ann", last_name="Smith-Jones", email=None, phone=None)
+    _create(client, tenant_b, first_name="Pat", last_name="O'Brien", email=None, phone=None)
+    for q in ("obrien", "O'Brien", "o’brien", "brien", "obr", "sean obrien"):
+        assert _search(client, tenant_a, q) == ["O'Brien"], q
+    for q in ("smithjones", "jones", "smith-jones", "smith jones"):
+        assert _search(client, tenant_a, q) == ["Smith-Jones"], q
+    assert _search(client, tenant_a, "'") == [] and _search(client, tenant_a, "o'connor") == []
+    assert [c["first_name"] for c in client.get("/api/v1/customers", headers=tenant_b.headers(),
+                                                query_string={"q": "obrien"}).json] == ["Pat"]
+
+
+def test_search_forgives_umlauts_spelled_out_or_dropped(client, tenant_a, tenant_b):
+    _create(client, tenant_a, first_name="Jürgen", last_name="Müller", email=None, phone=None)
+    _create(client, tenant_a, first_name="Hans", last_name="Großmann", email=None, phone=None)
+    _create(client, tenant_b, first_name="Uli", last_name="Müller", email=None, phone=None)
+    for q in ("mueller", "muller", "Müller", "MUELLER", "juergen mueller", "jurgen"):
+        assert _search(client, tenant_a, q) == ["Müller"], q
+    for q in ("grossmann", "großmann", "gross"):
+        assert _search(client, tenant_a, q) == ["Großmann"], q
+    assert [c["first_name"] for c in client.get("/api/v1/customers", headers=tenant_b.headers(),
+                                                query_string={"q": "mueller"}).json] == ["Uli"]
+
+
+def test_search_by_a_pets_forgiving_name_says_which_pets_matched(client, tenant_a, tenant_b):
+    c = _create(client, tenant_a)
+    biscuit = _pet(client, tenant_a, c["id"], name="Biscuit")
+    _pet(client, tenant_a, c["id"], name="Rex")
+    bjork = _pet(client, tenant_a, c["id"], name="Björk")
+    other = _create(client, tenant_b)
+    _pet(client, tenant_b, other["id"], name="Biscuit")
+    for q, expected in (("bisc", [biscuit["id"]]), ("bjoerk", [bjork["id"]]), ("doe", []), ("555", [])):
+        r = client.get("/api/v1/customers", headers=tenant_a.headers(), query_string={"q": q})
+        assert [row["matched_pets"] for row in r.json] == [expected], q
+    r = client.get("/api/v1/customers", headers=tenant_b.headers(), query_string={"q": "bisc"})
+    assert [p["id"] for p in r.json[0]["pets"]] == r.json[0]["matched_pets"] != [biscuit["id"]]
+
+
 def test_search_never_crosses_tenants(client, tenant_a, tenant_b):
     _create(client, tenant_a)
     assert _search(client, tenant_b, "jane") == []
