@@ -213,7 +213,7 @@ def test_export_download_from_the_list_page(client, tenant_a):
     _customer(client, tenant_a)
     web_login(client, tenant_a, Role.MANAGER)
     r = client.get("/customers/export.csv", base_url=tenant_a.base_url)
-    assert r.status_code == 200 and "Doe" in r.get_data(as_text=True)
+    assert r.status_code == 200 and r.is_streamed and "Doe" in r.get_data(as_text=True)
 
 
 def test_a_certificate_is_attached_from_the_vaccination_table(client, tenant_a):
