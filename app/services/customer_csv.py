@@ -54,6 +54,7 @@ PET_COLUMNS = ["pet_name", "species", "breed", "sex", "birth_date", "weight_lbs"
 COLUMNS = CUSTOMER_COLUMNS + PET_COLUMNS
 REQUIRED = {"first_name", "last_name"}
 MAX_ROWS = 100_000
+EXPORT_CHUNK_ROWS = 200  # rows per piece of a streamed export
 _TRUE, _FALSE = {"true", "yes", "y", "1"}, {"false", "no", "n", "0", ""}
 
 
@@ -147,8 +148,9 @@ def export_rows() -> Iterator[dict[str, Any]]:
         last_id = batch[-1].id
 
 
-def export_chunks(rows_per_chunk: int = 200) -> Iterator[str]:
+def export_chunks(rows_per_chunk: int | None = None) -> Iterator[str]:
     """The tenant's customers and pets as CSV text in chunks, for a streamed response (every cell neutralised)."""
+    rows_per_chunk = rows_per_chunk or EXPORT_CHUNK_ROWS
     tenant = current_tenant()  # bound now: a streamed body is produced after the view has returned
 
     def chunks() -> Iterator[str]:

