@@ -82,7 +82,8 @@ class CustomerCreateSchema(CustomerWriteSchema):
 class CustomerQuerySchema(QuerySchema):
     """Search, filter and sort customers."""
 
-    q = ma.fields.String(metadata={"description": "Name words (any order, prefix, accent-insensitive), email, "
+    q = ma.fields.String(metadata={"description": "Name words (any order, prefix; accents, umlaut spellings "
+                                                  "and punctuation forgiven: mueller finds Müller), email, "
                                                   "phone digits in any format, or pet name.", "example": "jan do"})
     active = ma.fields.Boolean()
     tag = ma.fields.String()
