@@ -26,6 +26,8 @@ class CustomerListItemSchema(CustomerBaseSchema):
     """A customer in a list, with pet summaries (name, species, badges)."""
 
     pets = ma.fields.List(ma.fields.Nested(PetSummarySchema))
+    matched_pets = ma.fields.List(ma.fields.UUID(), attribute="matched_pet_ids", dump_only=True, metadata={
+        "description": "With `q`: the ids of the pets whose name the search words matched.", "example": []})
 
 
 class CustomerDetailSchema(CustomerBaseSchema):
@@ -80,7 +82,8 @@ class CustomerCreateSchema(CustomerWriteSchema):
 class CustomerQuerySchema(QuerySchema):
     """Search, filter and sort customers."""
 
-    q = ma.fields.String(metadata={"description": "Name words (any order, prefix, accent-insensitive), email, "
+    q = ma.fields.String(metadata={"description": "Name words (any order, prefix; accents, umlaut spellings "
+                                                  "and punctuation forgiven: mueller finds Müller), email, "
                                                   "phone digits in any format, or pet name.", "example": "jan do"})
     active = ma.fields.Boolean()
     tag = ma.fields.String()

@@ -49,6 +49,36 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
+# German spelling without umlauts: Müller is also written Mueller.
+_TRANSLITERATION = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss",
+                                  "ẞ": "SS"})
+_PUNCTUATION = re.compile(r"[\W_]+")
+
+
+def search_words(text: str) -> list[str]:
+    """The words a name is found by: accent-folded and transliterated (Müller: muller, mueller),
+    without punctuation (O'Brien: obrien) and, where punctuation joined parts, each part (o, brien)."""
+    words: list[str] = []
+    for raw in (text or "").split():
+        composed = unicodedata.normalize("NFC", raw)
+        for form in (fold(composed), fold(composed.translate(_TRANSLITERATION))):
+            for word in (_PUNCTUATION.sub("", form), *_PUNCTUATION.split(form)):
+                if word and word not in words:
+                    words.append(word)
+    return words
+
+
+def search_terms(query: str) -> list[str]:
+    """A query's words as they are matched against search_words(): folded, punctuation dropped
+    (an email address, with its @, is kept whole)."""
+    terms = []
+    for raw in (query or "").split():
+        term = fold(raw) if "@" in raw else _PUNCTUATION.sub("", fold(raw))
+        if term:
+            terms.append(term)
+    return terms
+
+
 def digits(text: str) -> str:
     """Only the digits of text."""
     return re.sub(r"\D", "", text or "")

@@ -3,7 +3,7 @@ import re
 import uuid
 from typing import Any
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, exists, false, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -14,7 +14,7 @@ from app.models import ContactMethod, Customer, CustomerTag, Pet, Species, Vacci
 from app.core.pagination import paginate
 from app.services import audit
 from app.services.compliance import tenant_today
-from app.services.contact import digits, fold, normalize_email, normalize_phone
+from app.services.contact import digits, fold, normalize_email, normalize_phone, search_terms, search_words
 from app.services.plain import customer_plain
 from app.services.rows import check_version
 from app.tenancy import current_tenant
@@ -70,10 +70,15 @@ def clean_customer_fields(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def search_text_for(customer: Customer, pet_names: list[str]) -> str:
-    """Each searchable word after a space, so `LIKE '% word%'` is a word-prefix match."""
-    words = [customer.first_name, customer.last_name, customer.email or "", *pet_names]
+    """Each searchable word after a space, so `LIKE '% word%'` is a word-prefix match.
+
+    Names and pet names are stored in every form a clerk may type (see contact.search_words);
+    the email whole, phones as digits. Changing this format needs a migration of existing rows.
+    """
+    words = [w for text in (customer.first_name, customer.last_name, *pet_names) for w in search_words(text)]
+    words += [fold(customer.email or "")]
     words += [digits(p) for p in (customer.phone, customer.alt_phone) if p]
-    return " " + " ".join(w for w in (fold(x) for x in words) if w) + " "
+    return " " + " ".join(w for w in words if w) + " "
 
 
 def refresh_search_text(customer: Customer) -> None:
@@ -206,15 +211,32 @@ SORTS = {
 }
 
 
+def _phone_like(q: str) -> bool:
+    return bool(re.fullmatch(r"[\d\s().+\-]+", q)) and len(digits(q)) >= 3
+
+
 def search_condition(q: str):
-    """Every word of q must prefix a name, email or pet-name word; a phone-like query matches digits anywhere."""
+    """Every word of q must prefix a name, email or pet-name word (accents, umlaut spellings and
+    punctuation forgiven); a phone-like query matches digits anywhere."""
     q = (q or "").strip()
     if not q:
         return None
-    if re.fullmatch(r"[\d\s().+\-]+", q) and len(digits(q)) >= 3:
+    if _phone_like(q):
         return Customer.search_text.contains(digits(q), autoescape=True)
-    words = [w for w in fold(q).split() if w]
+    words = search_terms(q)
+    if not words:  # only punctuation: nothing can match it
+        return false()
     return and_(*[Customer.search_text.contains(" " + w, autoescape=True) for w in words])
+
+
+def matched_pet_ids(customer: Customer, q: str | None) -> list[uuid.UUID]:
+    """The customer's pets whose name a word of q prefixes (what the results highlight)."""
+    q = (q or "").strip()
+    if not q or _phone_like(q):
+        return []
+    terms = search_terms(q)
+    return [pet.id for pet in customer.pets
+            if any(word.startswith(term) for word in search_words(pet.name) for term in terms)]
 
 
 def list_customers(*, page: int, page_size: int, q: str | None = None, active: bool | None = None,
@@ -236,5 +258,8 @@ def list_customers(*, page: int, page_size: int, q: str | None = None, active: b
                                  Vaccination.expires_on < (today or tenant_today()))
         stmt = stmt.where(expired if has_expired_vaccinations else ~expired)
     stmt = stmt.options(selectinload(Customer.tags), selectinload(Customer.pets))
-    return paginate(stmt, page=page, page_size=page_size)
+    items, total = paginate(stmt, page=page, page_size=page_size)
+    for customer in items:  # a plain attribute for the results page and the API list, no extra query
+        customer.matched_pet_ids = matched_pet_ids(customer, q)
+    return items, total
 

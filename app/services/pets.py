@@ -39,11 +39,14 @@ def clean_pet_fields(fields: dict[str, Any]) -> dict[str, Any]:
         errors["birth_date"] = ["Cannot be in the future."]
     if out.get("weight_lbs") is not None:
         try:
-            out["weight_lbs"] = Decimal(str(out["weight_lbs"]))
-            if not Decimal(0) < out["weight_lbs"] < Decimal(1000):
-                raise InvalidOperation
+            out["weight_lbs"] = Decimal(str(out["weight_lbs"]).strip())
         except InvalidOperation:
-            errors["weight_lbs"] = ["Must be more than 0 and less than 1000 lbs."]
+            errors["weight_lbs"] = ["Must be a number of pounds, e.g. 42.5."]
+        else:
+            if not out["weight_lbs"].is_finite():
+                errors["weight_lbs"] = ["Must be a number of pounds, e.g. 42.5."]
+            elif not Decimal(0) < out["weight_lbs"] < Decimal(1000):
+                errors["weight_lbs"] = ["Must be more than 0 and less than 1000 lbs."]
     for field in LONG_TEXT:
         if len(out.get(field) or "") > TEXT_LIMIT:
             errors[field] = [f"At most {TEXT_LIMIT:,} characters."]
@@ -186,11 +189,13 @@ def read_photo(*, pet_id: uuid.UUID) -> tuple[bytes, str]:
 # --- vaccinations ---------------------------------------------------------------------------------
 
 
-def clean_vaccination_fields(fields: dict[str, Any], current: Vaccination | None = None) -> dict[str, Any]:
+def clean_vaccination_fields(fields: dict[str, Any], current: Vaccination | None = None,
+                             vaccines: list[str] | None = None) -> dict[str, Any]:
+    """Check a vaccination against the tenant's vaccine list (pass `vaccines` to reuse one already read)."""
     errors: dict[str, list[str]] = {}
     out = dict(fields)
     if "vaccine" in out:
-        names = {v.casefold(): v for v in known_vaccines()}
+        names = {v.casefold(): v for v in (known_vaccines() if vaccines is None else vaccines)}
         canonical = names.get((out["vaccine"] or "").strip().casefold())
         if canonical is None:
             errors["vaccine"] = [f"Unknown vaccine; use one of: {', '.join(names.values())}."]

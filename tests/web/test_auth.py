@@ -144,13 +144,17 @@ def test_password_reset_works_once_and_the_token_never_reaches_the_logs(app, cli
     assert token not in stored
 
 
-def test_an_expired_reset_token_is_refused(app, client, tenant_a):
+def test_an_expired_reset_token_is_refused_and_the_password_is_unchanged(app, client, tenant_a, tenant_b):
     _request_reset(client, tenant_a, tenant_a.email(Role.STAFF))
     link = _reset_link(app, tenant_a)
     with app.app_context(), unscoped():
         db.session.execute(db.update(PasswordResetToken).values(expires_at=utcnow() - timedelta(seconds=1)))
         db.session.commit()
-    assert _use_link(client, tenant_a, link, "a-brand-new-password").status_code == 422
+    refused = _use_link(client, tenant_a, link, "a-brand-new-password")
+    assert refused.status_code == 422 and "invalid or has expired" in refused.get_data(as_text=True)
+    assert web_login(client, tenant_a, Role.STAFF, "a-brand-new-password").status_code != 302
+    assert web_login(client, tenant_a, Role.STAFF).status_code == 302  # the old password still signs in
+    assert web_login(client, tenant_b, Role.STAFF).status_code == 302  # and nothing touched the other tenant
 
 
 def test_reset_for_an_unknown_email_says_the_same_and_sends_nothing(app, client, tenant_a):

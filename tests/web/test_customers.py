@@ -36,6 +36,21 @@ def test_search_results_show_pets_with_alert_badges(client, tenant_a):
     assert "Biscuit" in html and "badge-aggressive" in html
 
 
+def test_search_results_mark_the_pet_that_matched(client, tenant_a, tenant_b):
+    c = _customer(client, tenant_a)
+    _pet(client, tenant_a, c["id"], name="Biscuit")
+    _pet(client, tenant_a, c["id"], name="Rex")
+    other = _customer(client, tenant_b, last_name="Bravo")
+    _pet(client, tenant_b, other["id"], name="Biscotti")
+    web_login(client, tenant_a, Role.STAFF)
+    html = client.get("/customers?q=bisc", base_url=tenant_a.base_url,
+                      headers={"HX-Request": "true", "HX-Target": "customer-results"}).get_data(as_text=True)
+    assert "<mark>Biscuit</mark>" in html and "<mark>Rex</mark>" not in html and "Rex" in html
+    assert "Biscotti" not in html and "Bravo" not in html
+    html = client.get("/customers?q=doe", base_url=tenant_a.base_url).get_data(as_text=True)
+    assert "Biscuit" in html and "<mark>" not in html
+
+
 def test_the_household_page_shows_contact_pets_badges_and_vaccine_status(client, tenant_a):
     c = _customer(client, tenant_a, notes="Gate code 1234")
     pet = _pet(client, tenant_a, c["id"], alert_flags=["SPECIAL_DIET"], feeding_instructions="2 cups, twice daily")
@@ -194,11 +209,18 @@ def test_the_import_page_checks_then_imports(client, tenant_a):
     assert len(client.get("/api/v1/customers", headers=tenant_a.headers()).json) == 2
 
 
-def test_export_download_from_the_list_page(client, tenant_a):
+def test_export_download_from_the_list_page_streams(client, tenant_a, tenant_b, monkeypatch):
+    from app.services import customer_csv
+
+    monkeypatch.setattr(customer_csv, "EXPORT_CHUNK_ROWS", 1)
     _customer(client, tenant_a)
+    _customer(client, tenant_a, first_name="=cmd", email="two@example.com")
+    _customer(client, tenant_b, last_name="Bravo")
     web_login(client, tenant_a, Role.MANAGER)
-    r = client.get("/customers/export.csv", base_url=tenant_a.base_url)
-    assert r.status_code == 200 and "Doe" in r.get_data(as_text=True)
+    r = client.get("/customers/export.csv", base_url=tenant_a.base_url, buffered=False)
+    chunks = [chunk for chunk in r.response if chunk]
+    text = b"".join(chunks).decode()
+    assert r.status_code == 200 and len(chunks) == 2 and "Doe" in text and "'=cmd" in text and "Bravo" not in text
 
 
 def test_a_certificate_is_attached_from_the_vaccination_table(client, tenant_a):

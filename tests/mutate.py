@@ -1,0 +1,201 @@
+"""Deliberate breakages: apply each as a text patch, run the test that should catch it, restore the file.
+
+    .venv/bin/python tests/mutate.py                 # every mutation, on SQLite
+    .venv/bin/python tests/mutate.py surcharges-compound csv-drops-breed
+    TAILTOWN_TEST_BACKEND=postgres TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/ \
+        TEST_REDIS_URL=redis://127.0.0.1:6379/15 .venv/bin/python tests/mutate.py
+
+Each line of the report says KILLED (the test failed, as it must), SURVIVED (the test passed: a
+missing test), or NOT APPLIED (the code moved: update the patch). The file is restored after every
+run, even on Ctrl-C; `git diff` afterwards must be empty. The list is explained in tests/mutations.md.
+"""
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Mutation:
+    name: str
+    path: str
+    patches: tuple[tuple[str, str], ...]  # (exact text, replacement); each text must occur exactly once
+    tests: tuple[str, ...]
+
+
+PRICING, QUOTES_API = "tests/services/test_pricing.py", "tests/api/test_quotes.py"
+CSV, CUSTOMERS_API = "tests/services/test_customer_csv.py", "tests/api/test_customers.py"
+SEARCH, WEB_CUSTOMERS = "tests/services/test_customer_search.py", "tests/web/test_customers.py"
+
+MUTATIONS = [
+    # --- pricing -----------------------------------------------------------------------------------
+    Mutation("surcharges-compound", "app/services/pricing.py",
+             (("else percent_of(base, rule.percent_bp)", "else percent_of(price, rule.percent_bp)"),),
+             (f"{PRICING}::test_percent_surcharges_are_of_the_base_price_and_never_compound",)),
+    Mutation("discounts-stop-compounding", "app/services/pricing.py",
+             (("else percent_of(price, rule.percent_bp)\n        amount = min(amount, price)",
+               "else percent_of(base, rule.percent_bp)\n        amount = min(amount, price)"),),
+             (f"{PRICING}::test_percent_surcharges_are_of_the_base_price_and_never_compound",)),
+    Mutation("discount-below-zero", "app/services/pricing.py",
+             (("        amount = min(amount, price)\n", ""),),
+             (f"{PRICING}::test_percent_surcharges_are_of_the_base_price_and_never_compound",)),
+    Mutation("tax-on-untaxable-lines", "app/services/pricing.py",
+             (("for line in (*stay_lines, *addon_lines) if line.taxable)",
+               "for line in (*stay_lines, *addon_lines))"),),
+             (f"{PRICING}::test_tax_applies_only_to_taxable_lines",)),
+    # --- quotes ------------------------------------------------------------------------------------
+    Mutation("flat-accepts-end-date", "app/services/pricing.py",
+             (("elif service.price_unit == PriceUnit.FLAT and end is not None and end != start:",
+               "elif False:"),),
+             (f"{PRICING}::test_a_flat_service_refuses_an_end_date_naming_the_field",
+              f"{QUOTES_API}::test_a_flat_service_with_an_end_date_is_422_naming_it_and_other_tenants_are_unaffected")),
+    Mutation("addon-units-from-dates", "app/services/pricing.py",
+             (("units = _addon_units(request.addon.unit, service.price_unit, len(days))",
+               "units = _addon_units(request.addon.unit, PriceUnit.PER_DAY, (end - start).days + 1)"),),
+             (f"{PRICING}::test_per_day_and_per_night_add_ons_on_a_flat_service_count_one",)),
+    Mutation("daycare-per-night-addon-counts-nights", "app/services/pricing.py",
+             (("    return units\n\n\ndef _deposit", "    return units - 1 if unit == AddOnUnit.PER_NIGHT else units"
+                                                  "\n\n\ndef _deposit"),),
+             (f"{PRICING}::test_a_per_night_add_on_on_a_monday_to_friday_daycare_counts_five_days",)),
+    Mutation("stay-cap-366", "app/services/pricing.py",
+             (("MAX_UNITS = 365", "MAX_UNITS = 366"),),
+             (f"{PRICING}::test_a_stay_is_at_most_365_nights_or_days",)),
+    Mutation("no-quantity-cap", "app/services/pricing.py",
+             (("if not 1 <= request.quantity <= MAX_QUANTITY:", "if request.quantity < 1:"),),
+             (f"{PRICING}::test_an_add_on_quantity_is_1_to_100",)),
+    Mutation("same-pet-twice", "app/services/pricing.py",
+             (("    if twice:\n", "    if False:\n"),),
+             (f"{QUOTES_API}::test_the_same_pet_twice_is_422_naming_pets",)),
+    # --- CSV import --------------------------------------------------------------------------------
+    Mutation("csv-drops-breed", "app/services/customer_csv.py",
+             (('"breed": row.get("breed", ""),', '"breed": "",'),),
+             (f"{CSV}::test_every_source_column_survives_the_import",)),
+    Mutation("csv-drops-weight", "app/services/customer_csv.py",
+             (('"weight_lbs": (row.get("weight_lbs") or "").strip() or None,', '"weight_lbs": None,'),),
+             (f"{CSV}::test_every_source_column_survives_the_import",)),
+    Mutation("csv-no-length-check", "app/services/customer_csv.py",
+             (("    _check_lengths(Customer, fields, errors)\n", ""),),
+             (f"{CSV}::test_a_300_character_city_fails_the_dry_run_and_the_real_import_alike",)),
+    Mutation("csv-accepts-nul", "app/services/customer_csv.py",
+             (('if "\\x00" in value or any(', 'if False and any('),),
+             (f"{CSV}::test_nul_bytes_and_lone_surrogates_are_refused_by_column_in_both_runs",)),
+    Mutation("csv-vaccines-per-row", "app/services/customer_csv.py",
+             (("vaccines=vaccines))", "vaccines=None))"),),
+             (f"{CSV}::test_the_vaccine_list_is_read_once_per_import",)),
+    Mutation("csv-first-problem-only", "app/services/customer_csv.py",
+             (("for column, messages in errors.items()]", "for column, messages in list(errors.items())[:1]]"),),
+             (f"{CSV}::test_every_problem_of_a_row_is_listed",)),
+    Mutation("csv-date-message-without-format", "app/services/customer_csv.py",
+             (('f"{what}Use a date as YYYY-MM-DD, e.g. 2020-12-31 (got {_quoted(raw)}).")',
+               'f"{what}Invalid isoformat string: {raw!r}")'),),
+             (f"{CSV}::test_a_day_first_date_names_the_column_and_the_expected_format",)),
+    Mutation("weight-message-range-only", "app/services/pets.py",
+             (('            errors["weight_lbs"] = ["Must be a number of pounds, e.g. 42.5."]\n        else:',
+               '            errors["weight_lbs"] = ["Must be more than 0 and less than 1000 lbs."]\n        else:'),),
+             (f"{CSV}::test_a_weight_that_is_not_a_number_says_so",)),
+    # --- CSV export --------------------------------------------------------------------------------
+    Mutation("export-no-formula-guard", "app/services/customer_csv.py",
+             (('        return "\'" + value\n', "        return value\n"),),
+             (f"{CSV}::test_cells_that_a_spreadsheet_would_run_are_neutralised_in_the_export",
+              f"{CUSTOMERS_API}::test_export_streams_with_formula_cells_neutralised_and_only_this_tenant")),
+    Mutation("export-forgets-at-sign", "app/services/customer_csv.py",
+             (('FORMULA_TRIGGERS = ("=", "+", "-", "@", "\\t", "\\r")',
+               'FORMULA_TRIGGERS = ("=", "+", "-", "\\t", "\\r")'),),
+             (f"{CSV}::test_cells_that_a_spreadsheet_would_run_are_neutralised_in_the_export",)),
+    Mutation("import-keeps-our-quote", "app/services/customer_csv.py",
+             (("        return cell[1:]\n", "        return cell\n"),),
+             (f"{CSV}::test_a_plus_44_phone_and_a_name_starting_with_equals_round_trip_into_another_tenant",)),
+    Mutation("export-not-streamed", "app/api/customers.py",
+             (("Response(stream_with_context(customer_csv.export_chunks()),", "Response(customer_csv.export_csv(),"),),
+             (f"{CUSTOMERS_API}::test_export_streams_with_formula_cells_neutralised_and_only_this_tenant",)),
+    Mutation("web-export-not-streamed", "app/web/customers.py",
+             (("Response(stream_with_context(customer_csv.export_chunks()),", "Response(customer_csv.export_csv(),"),),
+             (f"{WEB_CUSTOMERS}::test_export_download_from_the_list_page_streams",)),
+    # --- search ------------------------------------------------------------------------------------
+    Mutation("search-no-transliteration", "app/services/contact.py",
+             (("fold(composed.translate(_TRANSLITERATION))", "fold(composed)"),),
+             (f"{CUSTOMERS_API}::test_search_forgives_umlauts_spelled_out_or_dropped",)),
+    Mutation("search-keeps-punctuation", "app/services/contact.py",
+             (('for word in (_PUNCTUATION.sub("", form), *_PUNCTUATION.split(form)):', "for word in (form,):"),),
+             (f"{CUSTOMERS_API}::test_search_forgives_punctuation_in_names",)),
+    Mutation("search-substring-not-prefix", "app/services/customers.py",
+             (('Customer.search_text.contains(" " + w, autoescape=True)',
+               "Customer.search_text.contains(w, autoescape=True)"),),
+             (f"{CUSTOMERS_API}::test_search_by_name_in_any_order_prefix_case_and_accents",)),
+    Mutation("search-marks-no-pet", "app/services/customers.py",
+             (("customer.matched_pet_ids = matched_pet_ids(customer, q)", "customer.matched_pet_ids = []"),),
+             (f"{WEB_CUSTOMERS}::test_search_results_mark_the_pet_that_matched",
+              f"{CUSTOMERS_API}::test_search_by_a_pets_forgiving_name_says_which_pets_matched")),
+    Mutation("migration-leaves-old-rows", "migrations/versions/c4f1e2a9d7b3_forgiving_search_words.py",
+             (("def upgrade():\n    _rewrite(_new_text)", "def upgrade():\n    pass"),),
+             (f"{SEARCH}::test_the_migration_rewrites_existing_search_text_in_every_tenant",)),
+    # --- accounts ----------------------------------------------------------------------------------
+    Mutation("expired-token-still-sets-password", "app/services/accounts.py",
+             (("    if row is None or row.used_at is not None or row.expires_at <= utcnow():\n",
+               "    if row is None or row.used_at is not None:\n"),
+              ("    user.failed_logins = 0\n    # Every outstanding token",
+               "    user.failed_logins = 0\n    if row.expires_at <= utcnow():\n        db.session.commit()\n"
+               "        raise RuleViolation(\"This reset link is invalid or has expired.\",\n"
+               "                            errors={\"token\": [\"Invalid or expired.\"]})\n"
+               "    # Every outstanding token")),
+             ("tests/web/test_auth.py::test_an_expired_reset_token_is_refused_and_the_password_is_unchanged",)),
+]
+
+
+def _apply(mutation: Mutation) -> str | None:
+    """The original text when every patch applies once, else None (nothing written)."""
+    path = ROOT / mutation.path
+    original = text = path.read_text()
+    for old, new in mutation.patches:
+        if text.count(old) != 1:
+            return None
+        text = text.replace(old, new)
+    if text == original:
+        return None
+    path.write_text(text)
+    return original
+
+
+def run(mutation: Mutation) -> str:
+    original = _apply(mutation)
+    if original is None:
+        return "NOT APPLIED"
+    try:
+        env = {**os.environ, "TAILTOWN_TEST_BACKEND": os.environ.get("TAILTOWN_TEST_BACKEND", "sqlite")}
+        result = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+                                 *mutation.tests], cwd=ROOT, env=env, capture_output=True, text=True)
+    finally:
+        (ROOT / mutation.path).write_text(original)
+    if result.returncode == 0:
+        return "SURVIVED"
+    return "KILLED" if result.returncode == 1 else f"ERROR (pytest exit {result.returncode})"
+
+
+def main(names: list[str]) -> int:
+    chosen = [m for m in MUTATIONS if not names or m.name in names]
+    unknown = set(names) - {m.name for m in MUTATIONS}
+    if unknown:
+        print(f"unknown mutations: {', '.join(sorted(unknown))}")
+        return 2
+    tests = sorted({t for m in chosen for t in m.tests})
+    env = {**os.environ, "TAILTOWN_TEST_BACKEND": os.environ.get("TAILTOWN_TEST_BACKEND", "sqlite")}
+    baseline = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests], cwd=ROOT,
+                              env=env, capture_output=True, text=True)
+    if baseline.returncode != 0:
+        print("the named tests fail without any mutation; fix them first:\n" + baseline.stdout[-3000:])
+        return 2
+    outcomes = {}
+    for mutation in chosen:
+        outcomes[mutation.name] = run(mutation)
+        print(f"{outcomes[mutation.name]:<12} {mutation.name:<40} {mutation.path}", flush=True)
+    survivors = [n for n, o in outcomes.items() if o != "KILLED"]
+    print(f"\n{len(chosen) - len(survivors)} of {len(chosen)} killed" + (f"; not killed: {', '.join(survivors)}"
+                                                                      if survivors else ""))
+    return 1 if survivors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
