@@ -296,3 +296,23 @@ def test_a_duplicate_email_links_to_the_other_customer(client, tenant_a, tenant_
     assert r.status_code == 409
     assert f'Already used by <a href="/customers/{jane["id"]}">Jane Doe</a>.' in html
     assert f'({jane["id"]})' not in html
+
+
+def test_the_contact_card_reads_naturally(client, tenant_a, tenant_b):
+    sms = _customer(client, tenant_a, email="sms@example.com", preferred_contact="SMS", city="Denver", region="CO")
+    full = _customer(client, tenant_a, email="full@example.com", preferred_contact="BOTH", address_line1="1 Main St",
+                     city="Denver", region="CO", postal_code="80202")
+    bare = _customer(client, tenant_a, email="bare@example.com")
+    _customer(client, tenant_b, email="sms@example.com", city="Elsewhere")
+    web_login(client, tenant_a, Role.STAFF)
+
+    def card(c):
+        html = client.get(f"/customers/{c['id']}", base_url=tenant_a.base_url).get_data(as_text=True)
+        return html[html.index('id="contact"'):html.index('aria-labelledby="pets-heading"')]
+
+    assert "<dt>Prefers</dt><dd>SMS</dd>" in card(sms) and "<dt>Address</dt><dd>Denver CO</dd>" in card(sms)
+    assert "Elsewhere" not in card(sms)
+    assert "<dd>Email and SMS</dd>" in card(full) and "<dd>1 Main St<br>Denver CO 80202</dd>" in card(full)
+    assert "<dt>Address</dt><dd>—</dd>" in card(bare)
+    form = client.get(f"/customers/{sms['id']}/contact/edit", base_url=tenant_a.base_url).get_data(as_text=True)
+    assert '<option value="SMS" selected>SMS</option>' in form
