@@ -102,6 +102,7 @@ def test_the_nav_collapses_on_a_phone_and_opens_with_the_menu_button(page, url, 
     sign_in(tenant_a, Role.ADMIN)
     page.set_viewport_size({"width": 390, "height": 800})
     customers = page.locator("#site-menu").get_by_role("link", name="Customers")
+    expect(page.locator("#site-menu").get_by_role("link", name="Vaccine rules")).to_have_count(1)
     expect(customers).to_be_hidden()
     menu = page.get_by_role("button", name="Menu")
     expect(menu).to_have_attribute("aria-expanded", "false")

@@ -164,6 +164,19 @@ def test_photo_upload_refuses_non_images_in_place(client, tenant_a, tenant_b):
     assert client.get(f"/api/v1/pets/{pet['id']}", headers=tenant_b.headers()).status_code == 404
 
 
+def test_an_accepted_photo_reloads_the_pet_page(client, tenant_a, tenant_b):
+    from tests.api.test_pets import PNG
+
+    pet = _pet(client, tenant_a, _customer(client, tenant_a)["id"])
+    web_login(client, tenant_a, Role.STAFF)
+    headers = hx_headers(client, tenant_a, f"/pets/{pet['id']}")
+    r = client.post(f"/pets/{pet['id']}/photo", base_url=tenant_a.base_url, headers=headers,
+                    data={"photo": (io.BytesIO(PNG), "rex.png")}, content_type="multipart/form-data")
+    assert r.status_code == 204 and r.headers["HX-Redirect"] == f"/pets/{pet['id']}"
+    assert client.get(f"/pets/{pet['id']}/photo", base_url=tenant_a.base_url).data == PNG
+    assert client.get(f"/api/v1/pets/{pet['id']}/photo", headers=tenant_b.headers()).status_code == 404
+
+
 def test_photo_refused_without_htmx_goes_back_to_the_pet_page_with_the_reason(client, tenant_a):
     c = _customer(client, tenant_a)
     pet = _pet(client, tenant_a, c["id"])
