@@ -30,6 +30,7 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL")
     BASE_DOMAIN = os.environ.get("BASE_DOMAIN", "localhost")
     PUBLIC_PORT = os.environ.get("PUBLIC_PORT", "")  # port in links to tenant hosts, e.g. 5000 in development
+    LANDING_LISTS_RESORTS = False  # the bare domain's landing page lists every resort (development and tests only)
     PLATFORM_OPERATOR_TOKEN = os.environ.get("PLATFORM_OPERATOR_TOKEN")
     LOG_JSON = os.environ.get("LOG_JSON", "0") == "1"
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
@@ -84,6 +85,7 @@ class DevelopmentConfig(Config):
     """Local development: human-readable logs, embedded default unless URLs are set."""
 
     DEBUG = False
+    LANDING_LISTS_RESORTS = True
 
 
 class TestConfig(Config):
@@ -91,6 +93,7 @@ class TestConfig(Config):
 
     __test__ = False  # not a pytest test class
     TESTING = True
+    LANDING_LISTS_RESORTS = True
     SECRET_KEY = "test-secret-key"
     PLATFORM_OPERATOR_TOKEN = "test-operator-token"
     # Cheap Argon2id so fixtures are fast; production uses the library's recommended cost.

@@ -236,6 +236,7 @@ def _stamp_tenant(session: Session, flush_context, instances) -> None:
 
 # Paths served without a tenant: assets, probes, API docs and the operator API.
 TENANTLESS_PREFIXES = ("/static/", "/healthz", "/readyz", "/api/v1/openapi.json", "/api/v1/docs", "/api/v1/platform")
+LANDING_PATHS = ("/", "/login")  # on the bare domain, with no tenant named at all
 
 
 def register_tenancy(app) -> None:
@@ -248,8 +249,8 @@ def register_tenancy(app) -> None:
             return
         tenant = resolve_request_tenant()
         if tenant is None:
-            if request.path == "/" and g.tenant_subdomain is None:
-                return  # the public landing page
+            if request.path in LANDING_PATHS and g.tenant_subdomain is None:
+                return  # the public landing page (and /login there, which the web side sends to it)
             raise NotFound("No resort is known at this address.")
         if not tenant.is_active:
             raise PermissionDenied(

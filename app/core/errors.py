@@ -15,10 +15,11 @@ class DomainError(Exception):
 
     status_code = 400
 
-    def __init__(self, message: str, *, errors: dict | None = None) -> None:
+    def __init__(self, message: str, *, errors: dict | None = None, extra: dict | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.errors = errors
+        self.extra = extra or {}  # machine-readable details for the API body, e.g. the id a duplicate clashes with
 
 
 class NotFound(DomainError):
@@ -116,7 +117,7 @@ def _handle_csrf_error(exc: HTTPException):
 
 def _handle_domain_error(exc: DomainError):
     db.session.rollback()
-    return error_response(exc.status_code, exc.message, errors=exc.errors)
+    return error_response(exc.status_code, exc.message, errors=exc.errors, **exc.extra)
 
 
 def _handle_unexpected(exc: Exception):

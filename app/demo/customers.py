@@ -16,10 +16,13 @@ FIRST = ["Olivia", "Liam", "Emma", "Noah", "Ava", "Elijah", "Sophia", "Lucas", "
          "Amelia", "Ethan", "Harper", "Aiden", "Chloé", "Jack", "Isabella", "Owen", "Renée", "Leo", "Priya", "Kenji"]
 LAST = ["Garcia", "Smith", "Johnson", "Brown", "Nguyen", "Martinez", "Lee", "Patel", "Kim", "O'Brien", "Müller",
         "Rossi", "Walker", "Hernández", "Clark", "Lewis", "Young", "Allen", "King", "Wright", "Scott", "Torres"]
-DOGS = [("Biscuit", "Golden Retriever"), ("Max", "Labrador"), ("Luna", "Border Collie"), ("Cooper", "Beagle"),
-        ("Bella", "German Shepherd"), ("Rocky", "Boxer"), ("Daisy", "Poodle"), ("Tucker", "Husky"),
-        ("Penny", "Dachshund"), ("Moose", "Great Dane"), ("Ziggy", "Mixed")]
-CATS = [("Oliver", "Domestic Shorthair"), ("Cleo", "Siamese"), ("Milo", "Maine Coon"), ("Nala", "Ragdoll")]
+# (name, breed, typical weight range in lb), so no demo poodle weighs 100 lb.
+DOGS = [("Biscuit", "Golden Retriever", 55, 75), ("Max", "Labrador", 55, 80), ("Luna", "Border Collie", 30, 45),
+        ("Cooper", "Beagle", 18, 30), ("Bella", "German Shepherd", 50, 90), ("Rocky", "Boxer", 50, 80),
+        ("Daisy", "Miniature Poodle", 10, 15), ("Tucker", "Husky", 35, 60), ("Penny", "Dachshund", 11, 32),
+        ("Moose", "Great Dane", 110, 175), ("Ziggy", "Mixed", 15, 70)]
+CATS = [("Oliver", "Domestic Shorthair", 8, 13), ("Cleo", "Siamese", 6, 12), ("Milo", "Maine Coon", 11, 22),
+        ("Nala", "Ragdoll", 10, 18)]
 FLAGS = ["ESCAPE_RISK", "ANXIOUS", "SENIOR", "SPECIAL_DIET", "AGGRESSIVE", "NO_GROUP_PLAY"]
 HOUSEHOLDS = 200
 
@@ -56,10 +59,10 @@ def demo_csv(seed: str, today) -> str:
                      "tags": "vip" if rng.random() < 0.1 else "", "city": "Denver", "region": "CO"}
         for _ in range(rng.choice([1, 1, 1, 2, 2, 3])):
             species = "CAT" if rng.random() < 0.2 else "DOG"
-            name, breed = rng.choice(CATS if species == "CAT" else DOGS)
+            name, breed, lightest, heaviest = rng.choice(CATS if species == "CAT" else DOGS)
             flags = ";".join(rng.sample(FLAGS, k=rng.choice([0, 0, 0, 1, 2])))
             writer.writerow({**household, "pet_name": name, "species": species, "breed": breed,
-                             "weight_lbs": str(rng.randint(8, 15) if species == "CAT" else rng.randint(12, 110)),
+                             "weight_lbs": str(rng.randint(lightest, heaviest)),
                              "birth_date": (today - timedelta(days=rng.randint(200, 4500))).isoformat(),
                              "neutered": rng.choice(["true", "false"]), "alert_flags": flags,
                              "feeding_instructions": rng.choice(["1 cup twice daily", "2 cups morning", "Own food"]),

@@ -4,6 +4,7 @@ import marshmallow as ma
 from app.models import ContactMethod, Species
 from app.schemas.common import QuerySchema, StrictSchema
 from app.schemas.pets import PetDetailSchema, PetSummarySchema
+from app.services.contact import normalize_email, normalize_phone
 
 
 class CustomerBaseSchema(ma.Schema):
@@ -48,22 +49,43 @@ class CustomerDetailSchema(CustomerBaseSchema):
 TEXT = {"validate": ma.validate.Length(max=200)}
 
 
+def not_blank(value: str) -> None:
+    """A name of only spaces is refused here too, so it is reported with every other field at once."""
+    if value and not value.strip():
+        raise ma.ValidationError("Must not be empty.")
+
+
+NAME = [ma.validate.Length(1, 100), not_blank]
+
+
+def _checked_with(normalize, limit: int):
+    """A validator that runs the service's own normaliser, so a bad email or phone is reported with the rest."""
+    def validate(value: str | None) -> None:
+        if value and len(value) <= limit:
+            try:
+                normalize(value)
+            except ValueError as exc:
+                raise ma.ValidationError(str(exc)) from None
+    return [ma.validate.Length(max=limit), validate]
+
+
 class CustomerWriteSchema(StrictSchema):
     """Create or update a customer; phones in any format, stored as E.164."""
 
-    first_name = ma.fields.String(validate=ma.validate.Length(1, 100), metadata={"example": "Jane"})
-    last_name = ma.fields.String(validate=ma.validate.Length(1, 100), metadata={"example": "Doe"})
-    email = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=254),
+    first_name = ma.fields.String(validate=NAME, metadata={"example": "Jane"})
+    last_name = ma.fields.String(validate=NAME, metadata={"example": "Doe"})
+    email = ma.fields.String(allow_none=True, validate=_checked_with(normalize_email, 254),
                              metadata={"example": "Jane@Example.com"})
-    phone = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=40), metadata={"example": "(555) 123-4567"})
-    alt_phone = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=40))
+    phone = ma.fields.String(allow_none=True, validate=_checked_with(normalize_phone, 40),
+                             metadata={"example": "(555) 123-4567"})
+    alt_phone = ma.fields.String(allow_none=True, validate=_checked_with(normalize_phone, 40))
     address_line1 = ma.fields.String(**TEXT)
     address_line2 = ma.fields.String(**TEXT)
     city = ma.fields.String(validate=ma.validate.Length(max=100))
     region = ma.fields.String(validate=ma.validate.Length(max=100))
     postal_code = ma.fields.String(validate=ma.validate.Length(max=20))
     emergency_name = ma.fields.String(**TEXT)
-    emergency_phone = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=40))
+    emergency_phone = ma.fields.String(allow_none=True, validate=_checked_with(normalize_phone, 40))
     emergency_relationship = ma.fields.String(validate=ma.validate.Length(max=100))
     preferred_contact = ma.fields.Enum(ContactMethod, metadata={"example": "SMS"})
     notes = ma.fields.String(validate=ma.validate.Length(max=10_000))
@@ -75,8 +97,8 @@ class CustomerWriteSchema(StrictSchema):
 class CustomerCreateSchema(CustomerWriteSchema):
     """Create a customer: first and last name are required."""
 
-    first_name = ma.fields.String(required=True, validate=ma.validate.Length(1, 100), metadata={"example": "Jane"})
-    last_name = ma.fields.String(required=True, validate=ma.validate.Length(1, 100), metadata={"example": "Doe"})
+    first_name = ma.fields.String(required=True, validate=NAME, metadata={"example": "Jane"})
+    last_name = ma.fields.String(required=True, validate=NAME, metadata={"example": "Doe"})
 
 
 class CustomerQuerySchema(QuerySchema):

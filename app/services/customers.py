@@ -91,8 +91,9 @@ def _duplicate_email(email: str, exclude: uuid.UUID | None = None) -> Conflict:
     existing = db.session.execute(select(Customer).where(Customer.email == email, Customer.id != exclude)) \
         .scalar_one_or_none() if email else None
     name = existing.full_name if existing else "another customer"
-    return Conflict(f"{email} already belongs to {name}.",
-                    errors={"email": [f"Already used by {name} ({existing.id if existing else ''})."]})
+    # The other customer's id travels apart from the words, so pages can link to them (API: existing_id).
+    return Conflict(f"{email} already belongs to {name}.", errors={"email": [f"Already used by {name}."]},
+                    extra={"existing_id": str(existing.id), "existing_name": name} if existing else None)
 
 
 # --- writes --------------------------------------------------------------------------------------

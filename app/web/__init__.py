@@ -3,7 +3,7 @@ from flask import Flask, request
 
 from app.models import Role
 from app.services.contact import format_phone
-from app.web.filters import age_of, customer_form_values, merged
+from app.web.filters import address_lines, age_of, customer_form_values, label, merged, plural
 from app.web import admin, auth, home
 from app.web import customers, pets, settings
 from app.web import catalog, kennels
@@ -18,9 +18,12 @@ def register_web(app: Flask) -> None:
     for module in (catalog, kennels):
         app.register_blueprint(module.bp)
 
+    app.add_template_filter(label)
+    app.add_template_filter(plural)
+
     @app.context_processor
     def layout():
         # htmx requests get the page body only; normal requests get the full layout.
         return {"layout": "_partial.html" if request.headers.get("HX-Request") else "base.html", "Role": Role,
                 "format_phone": format_phone, "age_of": age_of, "merged": merged,
-                "customer_form_values": customer_form_values}
+                "customer_form_values": customer_form_values, "address_lines": address_lines}

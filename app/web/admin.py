@@ -1,6 +1,9 @@
 """Admin pages: staff users, API keys, the audit trail and the resort's settings."""
+from datetime import UTC
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 import marshmallow as ma
-from flask import g, render_template, request
+from flask import g, render_template, request, url_for
 
 from app.auth import requires
 from app.core.errors import RuleViolation
@@ -15,6 +18,32 @@ from app.web.common import FORM_ERRORS, load_form, page_blueprint, render_form_e
 
 bp = page_blueprint("admin", __name__, url_prefix="/admin")
 AUDIT_PAGE_SIZE = 50
+# Where each audited kind of row is shown: (endpoint, its id argument or None, the row's anchor on that page).
+RESOURCE_PAGES = {"customer": ("customer_pages.show", "customer_id", ""), "pet": ("pet_pages.show", "pet_id", ""),
+                  "user": ("admin.users", None, "user-"), "api_key": ("admin.keys", None, "key-"),
+                  "kennel": ("kennel_pages.index", None, "row-"), "service": ("catalog.services", None, "service-"),
+                  "addon": ("catalog.addons", None, "addon-"), "price_rule": ("catalog.price_rules", None, "rule-"),
+                  "vaccine_requirement": ("settings.vaccines", None, ""), "tenant": ("admin.settings", None, "")}
+
+
+def audit_link(kind: str, row_id, action: str = "") -> str | None:
+    """The page showing an audited row or actor, or None when there is none (or the row was deleted)."""
+    page = RESOURCE_PAGES.get(kind)
+    if page is None or not row_id or action.endswith(".deleted"):
+        return None
+    endpoint, arg, anchor = page
+    url = url_for(endpoint, **({arg: row_id} if arg else {}))
+    return f"{url}#{anchor}{row_id}" if anchor else url
+
+
+def local_time(moment, zone: str) -> str:
+    """A stored UTC time in the resort's timezone, with the zone's abbreviation (`2026-06-01 09:30:00 MDT`)."""
+    try:
+        tz = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = UTC
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
 @bp.get("/users")
@@ -85,7 +114,8 @@ def audit_log():
     events, total = audit.list_events(page=page, page_size=AUDIT_PAGE_SIZE, **filters)
     template = "admin/_audit_rows.html" if request.headers.get("HX-Target") == "audit-results" else "admin/audit.html"
     return render_template(template, events=events, total=total, page=page, page_size=AUDIT_PAGE_SIZE,
-                           filters=args)
+                           filters=args, audit_link=audit_link, local_time=local_time,
+                           zone=current_tenant().timezone)
 
 
 @bp.route("/settings", methods=["GET", "POST"])

@@ -8,7 +8,7 @@ from app.core.errors import RuleViolation, Unauthorized
 from app.core.extensions import limiter
 from app.services import accounts
 from app.services.accounts import normalize_email
-from app.tenancy import current_tenant
+from app.tenancy import current_tenant_or_none
 from app.web.common import page_blueprint, safe_next
 
 bp = page_blueprint("auth", __name__, signed_in=False)
@@ -16,7 +16,8 @@ RESET_SENT = "If that address has an account, we have emailed a link to reset th
 
 
 def _account_key() -> str:
-    return f"login:{current_tenant().id}:{normalize_email(request.form.get('email', ''))}"
+    tenant = current_tenant_or_none()  # none on the bare domain, where the view sends people to the landing page
+    return f"login:{tenant.id if tenant else '-'}:{normalize_email(request.form.get('email', ''))}"
 
 
 def _ip_key() -> str:
@@ -39,7 +40,9 @@ def _locked_out(_limit) -> None:
 @limiter.limit("20 per 15 minutes", key_func=_ip_key, methods=["POST"], deduct_when=_failed,
                error_message="Too many sign-in attempts. Wait 15 minutes and try again.", override_defaults=False)
 def login():
-    """Sign in with email and password."""
+    """Sign in with email and password (on the bare domain: the landing page, which says where to sign in)."""
+    if g.get("tenant") is None:
+        return redirect(url_for("home.index"))
     next_url = safe_next(request.values.get("next"), url_for("home.index"))
     if request.method == "GET":
         return render_template("auth/login.html", next=next_url, email="")

@@ -1,5 +1,6 @@
 """Front-desk customer pages: live search, the household page, inline contact edit, add pet."""
 from flask import Response, render_template, request, stream_with_context, url_for
+from markupsafe import Markup
 
 from app.auth import requires
 from app.models import AlertFlag, ContactMethod, Role, ServiceCategory, Sex, Species
@@ -14,6 +15,15 @@ bp = page_blueprint("customer_pages", __name__, url_prefix="/customers")
 PAGE_SIZE = 25
 CHOICES = {"contact_methods": list(ContactMethod), "species": list(Species), "sexes": list(Sex),
            "alert_flags": list(AlertFlag)}
+
+
+def _link_duplicate(exc):
+    """A duplicate email's error names the other customer as a link to their page."""
+    existing = getattr(exc, "extra", {}).get("existing_id")
+    if existing and (exc.errors or {}).get("email"):
+        link = url_for("customer_pages.show", customer_id=existing)
+        exc.errors["email"] = [Markup('Already used by <a href="{}">{}</a>.').format(link, exc.extra["existing_name"])]
+    return exc
 
 
 def _tags_override() -> dict:
@@ -57,7 +67,7 @@ def create():
     try:
         customer = service.create_customer(**load_form(CustomerCreateSchema(), overrides=_tags_override()))
     except FORM_ERRORS as exc:
-        return render_form_error("customers/_new_form.html", exc, **CHOICES)
+        return render_form_error("customers/_new_form.html", _link_duplicate(exc), **CHOICES)
     return navigate(url_for("customer_pages.show", customer_id=customer.id))
 
 
@@ -98,7 +108,7 @@ def save_contact(customer_id):
         service.update_customer(customer_id=customer_id, expected_updated_at=form_version(),
                                 **load_form(CustomerWriteSchema(), partial=True, overrides=_tags_override()))
     except FORM_ERRORS as exc:
-        return render_form_error("customers/_contact_form.html", exc,
+        return render_form_error("customers/_contact_form.html", _link_duplicate(exc),
                                  c=service.customer_detail(customer_id=customer_id), **CHOICES)
     return render_template("customers/_contact.html", c=service.customer_detail(customer_id=customer_id), saved=True)
 

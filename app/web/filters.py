@@ -37,3 +37,24 @@ def customer_form_values(c: dict | None) -> dict:
     values["tags"] = ", ".join(c.get("tag_names") or c.get("tags") or [])
     values["preferred_contact"] = str(c.get("preferred_contact") or "EMAIL")
     return values
+
+
+# Enum values whose words are not just the value in title case.
+LABELS = {"SMS": "SMS", "BOTH": "Email and SMS", "NONE": "Do not contact"}
+
+
+def label(value) -> str:
+    """An enum value as staff read it: `SMS`, `Email and SMS`, `In Service`."""
+    text = str(value.value if hasattr(value, "value") else value)
+    return LABELS.get(text, text.replace("_", " ").title())
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """`1 pet`, `2 pets`, `0 pets` (many for irregular words)."""
+    return f"{count:,} {word if count == 1 else (many or word + 's')}"
+
+
+def address_lines(c: dict) -> list[str]:
+    """A customer's postal address as the lines that exist (street, second line, `City Region Postcode`)."""
+    town = " ".join(p for p in (c.get("city"), c.get("region"), c.get("postal_code")) if p)
+    return [line for line in (c.get("address_line1"), c.get("address_line2"), town) if line]

@@ -1,12 +1,12 @@
 """Pet pages: care profile, photo, vaccination table (add, edit, expire) and compliance."""
-from flask import Response, g, redirect, render_template, request, url_for
+from flask import Response, flash, g, redirect, render_template, request, url_for
 
 from app.core.errors import RuleViolation
 from app.models import AlertFlag, ServiceCategory, Sex, Species
 from app.schemas.pets import PetWriteSchema, VaccinationCreateSchema, VaccinationWriteSchema
 from app.services import pets as service
 from app.services.compliance import known_vaccines, pet_compliance
-from app.web.common import FORM_ERRORS, form_version, load_form, navigate, page_blueprint, render_form_error
+from app.web.common import FORM_ERRORS, form_version, is_htmx, load_form, navigate, page_blueprint, render_form_error
 
 bp = page_blueprint("pet_pages", __name__, url_prefix="/pets")
 CHOICES = {"species": list(Species), "sexes": list(Sex), "alert_flags": list(AlertFlag)}
@@ -66,17 +66,18 @@ def photo(pet_id):
 
 @bp.post("/<uuid:pet_id>/photo")
 def upload_photo(pet_id):
-    """Replace the pet's photo (checked to be a real image, at most 5 MB)."""
+    """Replace the pet's photo (checked to be a real image, at most 5 MB); a refusal stays on the pet's page."""
     upload = request.files.get("photo")
     try:
         if upload is None or not upload.filename:
             raise RuleViolation("Choose a photo.", errors={"photo": ["Choose an image file."]})
         service.set_photo(pet_id=pet_id, data=upload.read())
     except RuleViolation as exc:
-        pet = service.get_pet(pet_id=pet_id, with_vaccinations=True)
-        return render_template("pets/show.html", form={}, errors=exc.errors, message=exc.message,
-                               **_vaccination_context(pet), **CHOICES), 422
-    return redirect(url_for("pet_pages.show", pet_id=pet_id), code=303)
+        if not is_htmx():  # a plain form post: back to the pet's page with the reason
+            flash(" ".join([exc.message, *exc.errors.get("photo", [])]) if exc.errors else exc.message, "error")
+            return redirect(url_for("pet_pages.show", pet_id=pet_id), code=303)
+        return render_form_error("pets/_photo.html", exc, pet=service.get_pet(pet_id=pet_id))
+    return navigate(url_for("pet_pages.show", pet_id=pet_id))
 
 
 def _verifier():

@@ -82,3 +82,17 @@ def test_a_manager_adds_an_untaxed_service_through_the_form(page, url, sign_in, 
     expect(page.locator("#service-rows")).to_contain_text("Puppy class")
     service = client.get("/api/v1/services", headers=tenant_a.headers()).json[0]
     assert (service["price_cents"], service["taxable"], service["needs_kennel"]) == (7500, False, False)
+
+
+def test_board_statuses_differ_by_colour_and_by_words(page, url, sign_in, client, tenant_a):
+    kennels = _run(client, tenant_a)
+    for kennel, status in zip(kennels, ("CLEANING", "MAINTENANCE"), strict=False):
+        client.post(f"/api/v1/kennels/{kennel['id']}/status", headers=tenant_a.headers(), json={"status": status})
+    sign_in(tenant_a, Role.STAFF)
+    page.goto(url("/kennels/board", tenant_a))
+    cards = [page.locator(f"#card-{k['id']}") for k in kennels]
+    for card, words in zip(cards, ("cleaning", "maintenance", "in service"), strict=True):
+        expect(card.locator(".kennel-status")).to_have_text(words)
+    colours = [card.evaluate("el => getComputedStyle(el).borderLeftColor") for card in cards]
+    badges = [card.locator(".kennel-status").evaluate("el => getComputedStyle(el).backgroundColor") for card in cards]
+    assert len(set(colours)) == 3 and len(set(badges)) == 3, (colours, badges)

@@ -78,3 +78,9 @@ def test_adding_a_vaccination_updates_the_table_and_compliance(page, url, sign_i
     page.get_by_role("button", name="Add vaccination").click()
     expect(page.locator("#vaccinations tbody tr").first).to_contain_text("2029-01-01")
     expect(page.locator("table.compliance tr", has_text="Boarding")).to_contain_text("Rabies: current")
+    page.set_viewport_size({"width": 390, "height": 800})
+    # On a phone each date stays on one line ("2026-01- / 01" was the bug).
+    lines = page.locator("#vaccinations td.date").evaluate_all(
+        "cells => cells.map(td => { const r = document.createRange(); r.selectNodeContents(td);"
+        " return new Set(Array.from(r.getClientRects()).map(x => Math.round(x.top))).size; })")
+    assert lines == [1, 1], lines

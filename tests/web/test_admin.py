@@ -114,3 +114,22 @@ def test_settings_form_keeps_input_and_names_the_bad_field(client, tenant_a):
                            "tax_rate": "0.08", "vaccine_warning_days": "30"})
     assert ok.status_code == 200 and "Settings saved." in ok.get_data(as_text=True)
     assert client.get("/api/v1/tenant", headers=tenant_a.headers()).json["timezone"] == "America/Denver"
+
+
+def test_audit_times_are_in_the_resorts_timezone_and_rows_link_to_their_pages(client, tenant_a, tenant_b):
+    headers = _signed_in(client, tenant_a)
+    assert client.post("/admin/settings", base_url=tenant_a.base_url, headers=headers,
+                       data={"timezone": "Asia/Kolkata"}).status_code == 200
+    customer = client.post("/api/v1/customers", headers=tenant_a.headers(),
+                           json={"first_name": "Jane", "last_name": "Doe"}).json
+    other = client.post("/api/v1/customers", headers=tenant_b.headers(),
+                        json={"first_name": "Bob", "last_name": "Bravo"}).json
+    html = client.get("/admin/audit", base_url=tenant_a.base_url).get_data(as_text=True)
+    assert "When (Asia/Kolkata)" in html and " IST</time>" in html  # UTC+5:30 has no chance of matching UTC
+    created = client.get("/api/v1/audit-events?action=customer.created", headers=tenant_a.headers()).json[0]
+    utc = created["created_at"][:16].replace("T", " ")
+    assert utc not in html  # shown in local time, not UTC
+    assert f'<a href="/customers/{customer["id"]}">' in html
+    assert f'href="/admin/users#user-{tenant_a.users[Role.ADMIN]}"' in html  # the admin who changed the settings
+    assert f'<a href="/admin/settings">' in html
+    assert other["id"] not in html
