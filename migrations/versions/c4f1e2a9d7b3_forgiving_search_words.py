@@ -1,7 +1,7 @@
 """forgiving search words: recompute customers.search_text (umlaut spellings, punctuation-free names)
 
 Revision ID: c4f1e2a9d7b3
-Revises: a638037da838
+Revises: cc59c6bf3307
 Create Date: 2026-12-02 06:00:00
 
 Only data changes: the trigram index on search_text stays as it is. The word rules are frozen
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c4f1e2a9d7b3'
-down_revision = 'a638037da838'
+down_revision = 'cc59c6bf3307'
 branch_labels = None
 depends_on = None
 
