@@ -11,8 +11,7 @@ from app.core.errors import PermissionDenied, Unauthorized
 from app.core.extensions import db, login_manager
 from app.models import Role, User
 from app.services.api_keys import authenticate_api_key
-from app.tenancy import current_tenant_or_none
-
+from app.tenancy import current_tenant_or_none, resolve_request_tenant
 
 
 def set_principal(principal, kind: str) -> None:
@@ -29,16 +28,32 @@ def bearer_token() -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+def identify_api_caller():
+    """The request's valid API key of an active tenant, checked once per request; None otherwise.
+
+    The rate limiter calls this before the tenant gate and the blueprint hook, so a paying
+    client is recognised before any per-address anonymous bucket is consulted.
+    """
+    if "api_caller_checked" in g:
+        return g.get("principal")
+    token = bearer_token()
+    tenant = resolve_request_tenant()
+    key = None
+    if token is not None and tenant is not None and tenant.is_active:
+        key = authenticate_api_key(secret=token)  # a database error propagates; the next call retries
+    g.api_caller_checked = True
+    if key is not None:
+        set_principal(key, "api_key")
+    return key
+
+
 def authenticate_api_request() -> None:
     """Require a valid key of this request's tenant on tenant API paths."""
-    token = bearer_token()
-    if token is None:
+    if bearer_token() is None:
         raise Unauthorized("Send an API key as `Authorization: Bearer <key>`.")
-    key = authenticate_api_key(secret=token)
-    if key is None:
+    if identify_api_caller() is None:
         # Same answer for unknown, revoked, or another tenant's key: nothing is revealed.
         raise Unauthorized("Invalid or revoked API key.")
-    set_principal(key, "api_key")
 
 
 def require_operator() -> None:

@@ -144,7 +144,7 @@ def test_production_refuses_to_start_without_secrets(monkeypatch):
 
 
 def test_production_config_pools_and_secures(monkeypatch):
-    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", "a-real-secret")
+    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", "a-real-secret-of-at-least-32-characters")
     monkeypatch.setattr(ProductionConfig, "DATABASE_URL", "postgresql://db/tailtown")
     monkeypatch.setattr(ProductionConfig, "REDIS_URL", "redis://cache:6379/0")
     config = ProductionConfig()

@@ -65,7 +65,8 @@ def parse_form(schema: ma.Schema, *, lists: tuple = ()) -> dict:
             field = schema.fields.get(name)
             if field is not None and field.allow_none:
                 data[name] = None
-        elif isinstance(schema.fields.get(name), ma.fields.Integer) and value.strip().lstrip("-").isdigit():
+        elif isinstance(schema.fields.get(name), ma.fields.Integer) and value.strip().lstrip("-").isdigit() \
+                and len(value.strip()) <= 18:  # longer stays text for the field to refuse (int() fails past 4,300)
             data[name] = int(value)  # the API's integers are strict (no "1"); a form only has strings
         else:
             data[name] = value
