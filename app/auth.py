@@ -8,9 +8,10 @@ from flask import Flask, current_app, g, request
 from flask_login import current_user
 
 from app.core.errors import PermissionDenied, Unauthorized
-from app.core.extensions import db, login_manager
+from app.core.extensions import login_manager
 from app.models import Role, User
 from app.services.api_keys import authenticate_api_key
+from app.services.sessions import session_user
 from app.tenancy import current_tenant_or_none, resolve_request_tenant
 
 
@@ -97,8 +98,9 @@ def _load_user(user_id: str) -> User | None:
         uid = uuid.UUID(user_id)
     except ValueError:
         return None
-    user = db.session.execute(db.select(User).where(User.id == uid)).scalar_one_or_none()
-    return user if user is not None and user.active else None
+    # The session must still exist server-side: sign-out, a password reset or change, deactivation
+    # and "sign out everywhere" delete it, so a copied cookie stops working at once.
+    return session_user(user_id=uid, session_id=session.get("sid"))
 
 
 def load_web_user() -> None:

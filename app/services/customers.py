@@ -214,7 +214,11 @@ def search_condition(q: str):
         return None
     if re.fullmatch(r"[\d\s().+\-]+", q) and len(digits(q)) >= 3:
         return Customer.search_text.contains(digits(q), autoescape=True)
-    words = [w for w in fold(q).split() if w]
+    # Distinct words, at most SEARCH_MAX_WORDS of them (the rest are ignored): each is one LIKE,
+    # and a pasted paragraph must not become a 1,900-LIKE statement.
+    from flask import current_app
+
+    words = list(dict.fromkeys(w for w in fold(q).split() if w))[:current_app.config["SEARCH_MAX_WORDS"]]
     return and_(*[Customer.search_text.contains(" " + w, autoescape=True) for w in words])
 
 
