@@ -16,6 +16,7 @@ def plan_limit() -> str:
     try:
         tenant = resolve_request_tenant()
     except Exception:  # noqa: BLE001  (database unreachable: the request gets its 503 from the tenant gate)
+        _rollback_after_failure()
         tenant = None
     plan = tenant.plan if tenant else Plan.FREE
     return f"{PLAN_LIMITS[plan]} per {WINDOW}"
@@ -24,6 +25,16 @@ def plan_limit() -> str:
 def web_limit() -> str:
     """The web pages' per-tenant limit: staff click all day."""
     return current_app.config["WEB_RATE_LIMIT"]
+
+
+def _rollback_after_failure() -> None:
+    """A failed statement aborts the transaction: roll back so the request's own hooks can try again."""
+    from app.core.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001  (the connection itself is gone: the next statement reconnects)
+        return
 
 
 def _authenticated(response) -> bool:
@@ -42,6 +53,7 @@ def _api_caller_known() -> bool:
     try:
         return identify_api_caller() is not None
     except Exception:  # noqa: BLE001  (the limiter would take any error for a dead store; the auth hook re-raises it)
+        _rollback_after_failure()
         return False
 
 
@@ -53,6 +65,7 @@ def _web_user_known() -> bool:
         resolve_request_tenant()
         return bool(current_user.is_authenticated)
     except Exception:  # noqa: BLE001  (as above: the page's own hooks raise it again, as a 503)
+        _rollback_after_failure()
         return False
 
 
@@ -61,6 +74,7 @@ def _tenant_key() -> str:
     try:
         return rate_limit_key()
     except Exception:  # noqa: BLE001
+        _rollback_after_failure()
         return f"unresolved:{request.remote_addr}"
 
 

@@ -100,3 +100,19 @@ def test_a_503_does_not_spend_the_tenants_budget(client, tenant_a, locked_custom
     assert client.get("/api/v1/me", headers=tenant_a.headers()).headers["X-RateLimit-Remaining"] == "999"
     assert client.get("/api/v1/customers", headers=tenant_a.headers()).status_code == 503
     assert client.get("/api/v1/me", headers=tenant_a.headers()).headers["X-RateLimit-Remaining"] == "998"
+
+
+@pytest.mark.postgres
+def test_a_signed_in_page_gets_the_503_page_when_its_user_cannot_be_loaded(app, client, tenant_a, tenant_b):
+    from tests.conftest import web_login
+
+    web_login(client, tenant_a)
+    engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    with engine.connect() as conn:
+        conn.execute(text("LOCK TABLE user_sessions IN ACCESS EXCLUSIVE MODE"))
+        r = client.get("/", base_url=tenant_a.base_url)
+        conn.rollback()
+    engine.dispose()
+    assert r.status_code == 503 and r.mimetype == "text/html"
+    assert "Try again in a few seconds" in r.get_data(as_text=True)
+    assert client.get("/", base_url=tenant_a.base_url).status_code == 200  # and signed in again once it is free

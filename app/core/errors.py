@@ -136,6 +136,12 @@ def _handle_database_unavailable(exc: Exception):
     from flask import current_app
 
     retry_after = str(current_app.config.get("DB_RETRY_AFTER_SECONDS", 5))
+    if "_login_user" not in g:
+        # The page layout asks who is signed in; loading that user needs the database, which just
+        # failed: render as nobody instead of failing again inside this handler (a bare 500).
+        from flask_login import AnonymousUserMixin
+
+        g._login_user = AnonymousUserMixin()
     return error_response(503, DATABASE_UNAVAILABLE, headers={"Retry-After": retry_after})
 
 
