@@ -66,8 +66,36 @@ class Config:
     SMTP_HOST = os.environ.get("SMTP_HOST")
     SMTP_PORT = int(os.environ.get("SMTP_PORT", "25"))
 
+    # --- Hardening (issue 8 §3-§5): proxies, request bodies, database timeouts ------------------
+    # Reverse proxies in front that append X-Forwarded-For/-Proto (1 for deploy/nginx.conf). The
+    # default 0 ignores those headers: a client could forge them to dodge per-address limits.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+    # Any request body above this is a 413 before it is read; uploads have their own, smaller caps.
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(16 * 1024 * 1024)))
+    MAX_PHOTO_BYTES = int(os.environ.get("MAX_PHOTO_BYTES", str(5 * 1024 * 1024)))
+    MAX_DOCUMENT_BYTES = int(os.environ.get("MAX_DOCUMENT_BYTES", str(10 * 1024 * 1024)))
+    MAX_JSON_DEPTH = int(os.environ.get("MAX_JSON_DEPTH", "32"))  # no schema nests more than 3 levels
+    # PostgreSQL only: a statement or lock wait longer than this is cancelled (then a 503), so a
+    # locked table cannot hold every worker until gunicorn kills them.
+    DB_STATEMENT_TIMEOUT_MS = int(os.environ.get("DB_STATEMENT_TIMEOUT_MS", "5000"))
+    DB_LOCK_TIMEOUT_MS = int(os.environ.get("DB_LOCK_TIMEOUT_MS", "2000"))
+    DB_RETRY_AFTER_SECONDS = int(os.environ.get("DB_RETRY_AFTER_SECONDS", "5"))  # Retry-After on those 503s
+    MIN_SECRET_KEY_LENGTH = 32  # production refuses a shorter SECRET_KEY
+    SEARCH_MAX_WORDS = int(os.environ.get("SEARCH_MAX_WORDS", "8"))  # customer search reads this many words
+
+    def engine_options(self, url: str) -> dict:
+        """Engine options for every config: never log parameter values; timeouts on PostgreSQL."""
+        options: dict = {"hide_parameters": True}  # SQL errors would otherwise quote emails, phones, names
+        if url.startswith("postgresql"):
+            options["connect_args"] = {"options": f"-c statement_timeout={self.DB_STATEMENT_TIMEOUT_MS} "
+                                                  f"-c lock_timeout={self.DB_LOCK_TIMEOUT_MS}"}
+        return options
+    # --- end of hardening settings -----------------------------------------------------------------
+
     def __init__(self) -> None:
         self.SQLALCHEMY_DATABASE_URI = normalize_database_url(self.DATABASE_URL) or f"sqlite:///{INSTANCE_DIR / 'tailtown.db'}"
+        self.SQLALCHEMY_ENGINE_OPTIONS = {**self.engine_options(self.SQLALCHEMY_DATABASE_URI),
+                                          **self.SQLALCHEMY_ENGINE_OPTIONS}
         if self.REDIS_URL:
             self.CACHE_TYPE = "RedisCache"
             self.CACHE_REDIS_URL = self.REDIS_URL
@@ -122,6 +150,10 @@ class ProductionConfig(Config):
         missing = []
         if not self.SECRET_KEY or self.SECRET_KEY == DEFAULT_SECRET_KEY:
             missing.append("SECRET_KEY")
+        elif len(self.SECRET_KEY) < self.MIN_SECRET_KEY_LENGTH:
+            raise RuntimeError(f"Production config refuses to start: SECRET_KEY must be at least "
+                               f"{self.MIN_SECRET_KEY_LENGTH} characters (e.g. `python -c 'import secrets; "
+                               f"print(secrets.token_urlsafe(48))'`)")
         if not self.DATABASE_URL:
             missing.append("DATABASE_URL")
         if not self.REDIS_URL:
@@ -130,6 +162,7 @@ class ProductionConfig(Config):
             raise RuntimeError(f"Production config refuses to start: set {', '.join(missing)}")
         super().__init__()
         self.SQLALCHEMY_ENGINE_OPTIONS = {
+            **self.SQLALCHEMY_ENGINE_OPTIONS,
             "pool_size": int(os.environ.get("DB_POOL_SIZE", "5")),
             "max_overflow": int(os.environ.get("DB_MAX_OVERFLOW", "10")),
             "pool_pre_ping": True,

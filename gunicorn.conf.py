@@ -4,7 +4,12 @@ import os
 
 bind = os.environ.get("BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
-worker_class = "sync"
+# Threads, not sync workers: a slow client (slow body, slow reader) holds one thread, not the
+# whole worker. Production still puts a buffering proxy in front (deploy/nginx.conf), which
+# reads whole requests before passing them on. Keep DB_POOL_SIZE >= threads.
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+keepalive = 5  # seconds an idle keep-alive connection may hold a thread
 timeout = 30
 graceful_timeout = 30
 # Recycle workers now and then so slow leaks never become outages. A restart costs ~0.7 s of CPU

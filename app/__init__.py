@@ -39,10 +39,26 @@ def register_logging(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
-    """Request ids, access log and security headers wrap every request (registered first)."""
+    """Request ids, access log and security headers wrap every request (registered first), then body checks."""
+    from app.core.body import register_body_checks
     from app.core.request_id import register_request_hooks as register
 
     register(app)
+    register_body_checks(app)
+    trust_proxies(app)
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES reverse proxies, read the client address and scheme from X-Forwarded-*.
+
+    With the default 0 the headers are ignored: anyone can send them, and the rate limits,
+    sign-in throttle and audit log would then trust a forged address.
+    """
+    trusted = int(app.config.get("TRUSTED_PROXIES", 0))
+    if trusted:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted)
 
 
 def register_extensions(app: Flask) -> None:

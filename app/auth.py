@@ -8,11 +8,11 @@ from flask import Flask, current_app, g, request
 from flask_login import current_user
 
 from app.core.errors import PermissionDenied, Unauthorized
-from app.core.extensions import db, login_manager
+from app.core.extensions import login_manager
 from app.models import Role, User
 from app.services.api_keys import authenticate_api_key
-from app.tenancy import current_tenant_or_none
-
+from app.services.sessions import session_user
+from app.tenancy import current_tenant_or_none, resolve_request_tenant
 
 
 def set_principal(principal, kind: str) -> None:
@@ -29,16 +29,32 @@ def bearer_token() -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+def identify_api_caller():
+    """The request's valid API key of an active tenant, checked once per request; None otherwise.
+
+    The rate limiter calls this before the tenant gate and the blueprint hook, so a paying
+    client is recognised before any per-address anonymous bucket is consulted.
+    """
+    if "api_caller_checked" in g:
+        return g.get("principal")
+    token = bearer_token()
+    tenant = resolve_request_tenant()
+    key = None
+    if token is not None and tenant is not None and tenant.is_active:
+        key = authenticate_api_key(secret=token)  # a database error propagates; the next call retries
+    g.api_caller_checked = True
+    if key is not None:
+        set_principal(key, "api_key")
+    return key
+
+
 def authenticate_api_request() -> None:
     """Require a valid key of this request's tenant on tenant API paths."""
-    token = bearer_token()
-    if token is None:
+    if bearer_token() is None:
         raise Unauthorized("Send an API key as `Authorization: Bearer <key>`.")
-    key = authenticate_api_key(secret=token)
-    if key is None:
+    if identify_api_caller() is None:
         # Same answer for unknown, revoked, or another tenant's key: nothing is revealed.
         raise Unauthorized("Invalid or revoked API key.")
-    set_principal(key, "api_key")
 
 
 def require_operator() -> None:
@@ -82,8 +98,9 @@ def _load_user(user_id: str) -> User | None:
         uid = uuid.UUID(user_id)
     except ValueError:
         return None
-    user = db.session.execute(db.select(User).where(User.id == uid)).scalar_one_or_none()
-    return user if user is not None and user.active else None
+    # The session must still exist server-side: sign-out, a password reset or change, deactivation
+    # and "sign out everywhere" delete it, so a copied cookie stops working at once.
+    return session_user(user_id=uid, session_id=session.get("sid"))
 
 
 def load_web_user() -> None:

@@ -13,7 +13,11 @@ PLAN_LIMITS = {Plan.FREE: 100, Plan.PRO: 1_000, Plan.ENTERPRISE: 5_000}
 
 def plan_limit() -> str:
     """The API limit of the request's tenant plan (read per request, so a plan change applies at once)."""
-    tenant = resolve_request_tenant()
+    try:
+        tenant = resolve_request_tenant()
+    except Exception:  # noqa: BLE001  (database unreachable: the request gets its 503 from the tenant gate)
+        _rollback_after_failure()
+        tenant = None
     plan = tenant.plan if tenant else Plan.FREE
     return f"{PLAN_LIMITS[plan]} per {WINDOW}"
 
@@ -23,12 +27,55 @@ def web_limit() -> str:
     return current_app.config["WEB_RATE_LIMIT"]
 
 
-def _authenticated(_response) -> bool:
-    return g.get("principal") is not None
+def _rollback_after_failure() -> None:
+    """A failed statement aborts the transaction: roll back so the request's own hooks can try again."""
+    from app.core.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001  (the connection itself is gone: the next statement reconnects)
+        return
 
 
-def _anonymous(_response) -> bool:
-    return g.get("principal") is None
+def _authenticated(response) -> bool:
+    # Server errors are ours, not the caller's: they never spend any bucket.
+    return g.get("principal") is not None and response.status_code < 500
+
+
+def _anonymous(response) -> bool:
+    return g.get("principal") is None and response.status_code < 500
+
+
+def _api_caller_known() -> bool:
+    """Authenticate the API key now, so the anonymous bucket is never consulted for a valid one."""
+    from app.auth import identify_api_caller
+
+    try:
+        return identify_api_caller() is not None
+    except Exception:  # noqa: BLE001  (the limiter would take any error for a dead store; the auth hook re-raises it)
+        _rollback_after_failure()
+        return False
+
+
+def _web_user_known() -> bool:
+    """Load the session user now, so a signed-in user is never counted in the anonymous bucket."""
+    from flask_login import current_user
+
+    try:
+        resolve_request_tenant()
+        return bool(current_user.is_authenticated)
+    except Exception:  # noqa: BLE001  (as above: the page's own hooks raise it again, as a 503)
+        _rollback_after_failure()
+        return False
+
+
+def _tenant_key() -> str:
+    """The tenant's bucket key; with the database unreachable, the address's (the request gets its 503 later)."""
+    try:
+        return rate_limit_key()
+    except Exception:  # noqa: BLE001
+        _rollback_after_failure()
+        return f"unresolved:{request.remote_addr}"
 
 
 def _client_ip() -> str:
@@ -48,12 +95,14 @@ def anonymous_web_limit() -> str:
     return current_app.config["ANONYMOUS_WEB_RATE_LIMIT"]
 
 
-_api_tenant = limiter.shared_limit(plan_limit, scope="api", key_func=rate_limit_key, deduct_when=_authenticated)
+# The anonymous buckets are exempt for a request that authenticates: exempt_when runs in the
+# limiter's own before_request hook, ahead of the tenant gate and the blueprints' auth hooks.
+_api_tenant = limiter.shared_limit(plan_limit, scope="api", key_func=_tenant_key, deduct_when=_authenticated)
 _api_anonymous = limiter.shared_limit(anonymous_api_limit, scope="api-anonymous", key_func=_client_ip,
-                                      deduct_when=_anonymous)
-_web_tenant = limiter.shared_limit(web_limit, scope="web", key_func=rate_limit_key, deduct_when=_authenticated)
+                                      deduct_when=_anonymous, exempt_when=_api_caller_known)
+_web_tenant = limiter.shared_limit(web_limit, scope="web", key_func=_tenant_key, deduct_when=_authenticated)
 _web_anonymous = limiter.shared_limit(anonymous_web_limit, scope="web-anonymous", key_func=_client_ip,
-                                      deduct_when=_anonymous)
+                                      deduct_when=_anonymous, exempt_when=_web_user_known)
 operator_limit = limiter.shared_limit("1000 per 15 minutes", scope="operator")
 
 

@@ -142,7 +142,6 @@ def resolve_request_tenant() -> TenantInfo | None:
     """Resolve (once per request) and bind the request's tenant; None when none is named or known."""
     if "tenant_resolved" in g:
         return g.tenant
-    g.tenant_resolved = True
     g.tenant = None
     subdomain = subdomain_from_request()
     g.tenant_subdomain = subdomain
@@ -150,6 +149,8 @@ def resolve_request_tenant() -> TenantInfo | None:
         g.tenant = lookup_tenant(subdomain)
         if g.tenant is not None:
             g.tenant_token = _current.set(g.tenant)
+    # Only once the lookup succeeded: after a database error the tenant gate asks again (and gets a 503).
+    g.tenant_resolved = True
     return g.tenant
 
 

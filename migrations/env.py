@@ -109,6 +109,10 @@ def run_migrations_online():
         )
 
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # The app's statement timeout must not cut a long index build short; LOCAL: this
+                # transaction only, so the pooled connection keeps it afterwards (lock_timeout stays).
+                connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
             context.run_migrations()
 
 

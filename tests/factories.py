@@ -17,10 +17,11 @@ def row_maker(fn: Callable) -> Callable:
 
 @row_maker
 def _accounts_rows(app, fx) -> None:
-    """Users, keys and audit events exist already; a reset request adds a token and an outbox mail."""
-    from app.services import accounts
+    """Users, keys and audit events exist already; a reset request adds a token and an outbox mail, a sign-in a session."""
+    from app.services import accounts, sessions
 
     accounts.request_password_reset(email=fx.email(Role.STAFF))
+    sessions.start_session(user_id=fx.users[Role.STAFF])
 
 
 @row_maker

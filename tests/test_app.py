@@ -144,7 +144,7 @@ def test_production_refuses_to_start_without_secrets(monkeypatch):
 
 
 def test_production_config_pools_and_secures(monkeypatch):
-    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", "a-real-secret")
+    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", "a-real-secret-of-at-least-32-characters")
     monkeypatch.setattr(ProductionConfig, "DATABASE_URL", "postgresql://db/tailtown")
     monkeypatch.setattr(ProductionConfig, "REDIS_URL", "redis://cache:6379/0")
     config = ProductionConfig()
@@ -195,3 +195,64 @@ def test_contact_details_that_slip_into_a_log_line_are_masked(captured_logs):
     logged = "\n".join(captured_logs)
     assert "jane.doe" not in logged and "5551234567" not in logged
     assert "3fa85f64-5717-4562-b3fc-2c963f66afa6" in logged  # ids stay readable
+
+
+def test_production_refuses_a_secret_key_shorter_than_32_characters(monkeypatch):
+    monkeypatch.setattr(ProductionConfig, "DATABASE_URL", "postgresql://db/tailtown")
+    monkeypatch.setattr(ProductionConfig, "REDIS_URL", "redis://cache:6379/0")
+    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", "x" * 31)
+    with pytest.raises(RuntimeError, match="at least 32 characters"):
+        ProductionConfig()
+    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", "x" * 32)
+    assert ProductionConfig().SECRET_KEY == "x" * 32
+
+
+def test_every_config_hides_statement_parameters_and_postgres_gets_timeouts(monkeypatch):
+    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", "s" * 40)
+    monkeypatch.setattr(ProductionConfig, "DATABASE_URL", "postgresql://db/tailtown")
+    monkeypatch.setattr(ProductionConfig, "REDIS_URL", "redis://cache:6379/0")
+    production = ProductionConfig().SQLALCHEMY_ENGINE_OPTIONS
+    assert production["hide_parameters"] is True and production["pool_pre_ping"] is True
+    assert "statement_timeout=5000" in production["connect_args"]["options"]
+    assert "lock_timeout=2000" in production["connect_args"]["options"]
+    embedded = TestConfig().SQLALCHEMY_ENGINE_OPTIONS
+    assert embedded == {"hide_parameters": True}  # SQLite takes no such options
+
+
+def test_a_failing_statement_logs_no_parameter_values(app, tenant_a):
+    """SQLAlchemy quotes a failed statement's parameters in the error; the engine must hide them."""
+    import uuid
+
+    # A sink like the app's own (app/core/log.py: no variable values in tracebacks), with the traceback.
+    captured_logs: list[str] = []
+    sink = logger.add(lambda m: captured_logs.append(str(m)), format="{level} {message} | {extra} | {exception}",
+                      level="DEBUG", backtrace=False, diagnose=False)
+
+    from flask import g
+    from sqlalchemy import insert
+    from sqlalchemy.exc import IntegrityError
+
+    from app.core.errors import _handle_unexpected
+    from app.core.extensions import db
+    from app.models import Customer
+    from app.tenancy import unscoped
+
+    duplicate_id = uuid.uuid4()
+    row = {"id": duplicate_id, "tenant_id": tenant_a.id, "first_name": "Zanzibar", "last_name": "Quuxley",
+           "email": "zanzibar@quux.example", "search_text": " zanzibar "}
+    with app.test_request_context("/api/v1/customers", method="POST"), unscoped():
+        g.request_id = "hide-1"
+        db.session.execute(insert(Customer).values(**row))
+        db.session.commit()
+        try:
+            db.session.execute(insert(Customer).values(**row))  # same primary key: IntegrityError
+        except IntegrityError as exc:
+            assert "Zanzibar" not in str(exc)
+            _handle_unexpected(exc)  # the app's own path: rollback, then log the exception
+        else:
+            raise AssertionError("expected an IntegrityError")
+    logger.remove(sink)
+    logged = "\n".join(captured_logs)
+    assert "unhandled error" in logged and "hide-1" in logged and "IntegrityError" in logged
+    for value in ("Zanzibar", "Quuxley", "zanzibar@quux.example", "quux.example"):
+        assert value not in logged

@@ -4,7 +4,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from app.api.paging import page_of
-from app.core.errors import RuleViolation
+from app.core.body import body_limit
 from app.schemas.common import ErrorSchema
 from app.schemas.pets import (ComplianceQuerySchema, ComplianceSchema, PetDetailSchema, PetQuerySchema,
                               PetSummarySchema, PetWriteSchema, VaccinationCreateSchema, VaccinationSchema,
@@ -66,17 +66,16 @@ class PetPhoto(MethodView):
         data, mime = service.read_photo(pet_id=pet_id)
         return Response(data, mimetype=mime, headers={"Cache-Control": "private, max-age=300"})
 
+    @body_limit("MAX_PHOTO_BYTES")
     @blp.response(200, PetDetailSchema)
+    @blp.alt_response(413, schema=ErrorSchema, description="Body over the upload limit")
     @blp.alt_response(422, schema=ErrorSchema, description="Not an image, or over 5 MB")
     @blp.doc(requestBody={"content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}},
                                       "image/png": {"schema": {"type": "string", "format": "binary"}}}})
     def put(self, pet_id):
         """Upload a photo as the raw request body (PNG, JPEG, GIF or WebP, at most 5 MB)."""
         upload = request.files.get("photo")
-        data = upload.read() if upload else request.get_data()
-        if not data:
-            raise RuleViolation("No photo sent.", errors={"photo": ["Send the image as the request body."]})
-        service.set_photo(pet_id=pet_id, data=data)
+        service.set_photo(pet_id=pet_id, stream=upload.stream if upload else request.stream)
         return service.get_pet(pet_id=pet_id, with_vaccinations=True)
 
 
@@ -125,16 +124,16 @@ class VaccinationDocument(MethodView):
         data, mime = service.read_vaccination_document(pet_id=pet_id, vaccination_id=vaccination_id)
         return Response(data, mimetype=mime, headers={"Cache-Control": "private, max-age=300"})
 
+    @body_limit("MAX_DOCUMENT_BYTES")
     @blp.response(200, VaccinationSchema)
+    @blp.alt_response(413, schema=ErrorSchema, description="Body over the upload limit")
     @blp.alt_response(422, schema=ErrorSchema, description="Not a PDF or image, or over 10 MB")
     @blp.doc(requestBody={"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}})
     def put(self, pet_id, vaccination_id):
         """Attach the certificate as the raw request body (PDF or image, at most 10 MB)."""
         upload = request.files.get("document")
-        data = upload.read() if upload else request.get_data()
-        if not data:
-            raise RuleViolation("No document sent.", errors={"document": ["Send the file as the request body."]})
-        return service.set_vaccination_document(pet_id=pet_id, vaccination_id=vaccination_id, data=data)
+        return service.set_vaccination_document(pet_id=pet_id, vaccination_id=vaccination_id,
+                                                stream=upload.stream if upload else request.stream)
 
 
 @blp.route("/<uuid:pet_id>/compliance")

@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 from flask import Flask, g, jsonify, render_template, request, url_for
 from flask_login import current_user
 from loguru import logger
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.core.extensions import db
@@ -120,6 +121,31 @@ def _handle_domain_error(exc: DomainError):
     return error_response(exc.status_code, exc.message, errors=exc.errors, **exc.extra)
 
 
+DATABASE_UNAVAILABLE = "The database is busy or unavailable. Try again in a few seconds."
+
+
+def _handle_database_unavailable(exc: Exception):
+    """Database down, out of connections ("too many clients"), or a statement/lock timeout: 503, retry soon."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001  (the connection may be gone; the session is discarded at teardown anyway)
+        logger.debug("rollback after a database error failed too")
+    orig = getattr(exc, "orig", None)
+    # The class names only: the message can quote SQL (parameters are hidden, but keep the line short).
+    logger.warning("database unavailable on {} {}: {}", request.method, request.path,
+                   type(orig).__name__ if orig is not None else type(exc).__name__)
+    from flask import current_app
+
+    retry_after = str(current_app.config.get("DB_RETRY_AFTER_SECONDS", 5))
+    if "_login_user" not in g:
+        # The page layout asks who is signed in; loading that user needs the database, which just
+        # failed: render as nobody instead of failing again inside this handler (a bare 500).
+        from flask_login import AnonymousUserMixin
+
+        g._login_user = AnonymousUserMixin()
+    return error_response(503, DATABASE_UNAVAILABLE, headers={"Retry-After": retry_after})
+
+
 def _handle_unexpected(exc: Exception):
     if isinstance(exc, HTTPException):
         return _handle_http_exception(exc)
@@ -137,4 +163,7 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(RateLimitExceeded, _handle_rate_limited)
     app.register_error_handler(CSRFError, _handle_csrf_error)
     app.register_error_handler(DomainError, _handle_domain_error)
+    # Errors of the connection, not of the statement: unreachable, refused, cancelled, timed out.
+    for error in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError):
+        app.register_error_handler(error, _handle_database_unavailable)
     app.register_error_handler(Exception, _handle_unexpected)

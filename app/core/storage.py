@@ -1,6 +1,9 @@
 """File storage behind one small interface; local disk by default (an S3 backend can slot in)."""
+import os
+import tempfile
 import uuid
 from pathlib import Path
+from typing import BinaryIO
 
 from flask import current_app
 
@@ -11,8 +14,14 @@ IMAGE_SIGNATURES = {
     b"GIF87a": "image/gif",
     b"GIF89a": "image/gif",
 }
-MAX_IMAGE_BYTES = 5 * 1024 * 1024
+MAX_IMAGE_BYTES = 5 * 1024 * 1024  # defaults of config MAX_PHOTO_BYTES / MAX_DOCUMENT_BYTES
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+SNIFF_BYTES = 16  # enough for every signature above
+CHUNK_BYTES = 64 * 1024
+
+
+class TooLarge(ValueError):
+    """A streamed file went over its size cap (nothing was stored)."""
 
 
 def sniff_image(data: bytes) -> str | None:
@@ -44,6 +53,31 @@ class LocalStorage:
         path = self.root / key
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
+        return key
+
+    def save_stream(self, *, tenant_id: uuid.UUID, head: bytes, stream: BinaryIO, suffix: str, max_bytes: int) -> str:
+        """Store head + the rest of stream chunk by chunk, never more than max_bytes in all; returns the key.
+
+        The file is written under a temporary name and renamed into place, so a refused or broken
+        upload leaves nothing behind and memory stays at one chunk whatever the size.
+        """
+        key = f"{tenant_id}/{uuid.uuid4().hex}{suffix}"
+        path = self.root / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                size = len(head)
+                out.write(head)
+                while size <= max_bytes and (chunk := stream.read(CHUNK_BYTES)):
+                    size += len(chunk)
+                    out.write(chunk)
+            if size > max_bytes:
+                raise TooLarge(f"over {max_bytes} bytes")
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
         return key
 
     def read(self, key: str) -> bytes:

@@ -1,5 +1,5 @@
 """Every model is imported here so Alembic and the app see the whole schema."""
-from app.models.accounts import ApiKey, PasswordResetToken, Role, User
+from app.models.accounts import ApiKey, PasswordResetToken, Role, User, UserSession
 from app.models.audit import AuditEvent
 from app.models.base import TenantScoped
 from app.models.catalog import (AddOn, AddOnService, AddOnUnit, AmountType, DepositKind, PriceRule, PriceRuleService,
@@ -12,7 +12,7 @@ from app.models.tenants import Plan, Tenant, TenantStatus
 
 __all__ = [
     "ApiKey", "AuditEvent", "OutboundEmail", "PasswordResetToken", "Plan", "Role",
-    "Tenant", "TenantScoped", "TenantStatus", "User",
+    "Tenant", "TenantScoped", "TenantStatus", "User", "UserSession",
     "AlertFlag", "ContactMethod", "Customer", "CustomerTag", "Pet", "ServiceCategory", "Sex", "Species",
     "Vaccination", "VaccineRequirement",
     "AddOn", "AddOnService", "AddOnUnit", "AmountType", "DepositKind", "Kennel", "KennelSize", "KennelStatus",

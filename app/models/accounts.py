@@ -7,7 +7,7 @@ from sqlalchemy import Boolean, ForeignKeyConstraint, Index, Integer, String, Un
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.extensions import db
-from app.models.base import UTCDateTime, TenantScoped, Timestamps, UUIDPrimaryKey, enum_column
+from app.models.base import UTCDateTime, TenantScoped, Timestamps, UUIDPrimaryKey, enum_column, utcnow
 
 
 class Role(enum.StrEnum):
@@ -91,3 +91,17 @@ class PasswordResetToken(UUIDPrimaryKey, TenantScoped, Timestamps, db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class UserSession(UUIDPrimaryKey, TenantScoped, db.Model):
+    """One signed-in browser: the cookie holds a random id, this row its hash; deleting the row ends it."""
+
+    __tablename__ = "user_sessions"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"),
+        Index("ix_user_sessions_tenant_id_user_id", "tenant_id", "user_id"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)

@@ -14,7 +14,7 @@ from app.core.errors import Conflict, RuleViolation, Unauthorized
 from app.core.extensions import db
 from app.models import PasswordResetToken, Role, User
 from app.models.base import utcnow
-from app.services import audit, mail
+from app.services import audit, mail, sessions
 from app.services.rows import one_or_404
 from app.tenancy import tenant_url
 
@@ -117,6 +117,8 @@ def update_user(*, user_id: uuid.UUID, name: str | None = None, role: Role | Non
     old = audit.snapshot(user, list(new))
     for field, value in new.items():
         setattr(user, field, value)
+    if new.get("active") is False:
+        sessions.end_all_sessions(user_id=user.id)  # reactivating later does not revive an old cookie
     changes = audit.changes_of(old, new)
     if changes:
         action = "user.role_changed" if "role" in changes else "user.updated"
@@ -159,7 +161,7 @@ def _issue_reset_token(user: User, *, subject: str):
     db.session.add(PasswordResetToken(user_id=user.id, token_hash=_token_hash(token),
                                       expires_at=utcnow() + RESET_TOKEN_TTL))
     link = tenant_url(url_for("auth.reset_password", token=token))
-    return mail.queue_email(to=user.email, subject=subject,
+    return mail.queue_email(to=user.email, subject=subject, secret=token,
                             body=f"Hello {user.name},\n\nUse this link within one hour to set your password:\n{link}\n")
 
 
@@ -191,9 +193,39 @@ def reset_password(*, token: str, password: str) -> User:
         db.update(PasswordResetToken).where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
         .values(used_at=utcnow())
     )
+    sessions.end_all_sessions(user_id=user.id)  # whoever knew the old password is signed out too
     audit.record("auth.password_reset", "user", user.id, actor_override=("user", user.id, user.name))
     db.session.commit()
     return user
+
+
+def change_password(*, user_id: uuid.UUID, current_password: str, new_password: str) -> User:
+    """A signed-in user sets a new password (knowing the current one); every session of theirs ends."""
+    user = get_user(user_id=user_id)
+    try:
+        _hasher().verify(user.password_hash or _dummy_hash(), current_password or "")
+        ok = user.password_hash is not None
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok:
+        raise RuleViolation("The current password is not right.", errors={"current_password": ["Incorrect."]})
+    try:
+        _check_password(new_password)
+    except RuleViolation as exc:
+        raise RuleViolation(exc.message, errors={"new_password": exc.errors["password"]}) from None
+    user.password_hash = _hasher().hash(new_password)
+    sessions.end_all_sessions(user_id=user.id)
+    audit.record("auth.password_changed", "user", user.id)
+    db.session.commit()
+    return user
+
+
+def sign_out_everywhere(*, user_id: uuid.UUID) -> int:
+    """End every session of one user, on every device; returns how many were ended."""
+    ended = sessions.end_all_sessions(user_id=user_id)
+    audit.record("auth.signed_out_everywhere", "user", user_id, changes={"sessions": ended})
+    db.session.commit()
+    return ended
 
 
 def record_lockout(*, email: str) -> None:

@@ -3,6 +3,7 @@ import re
 import uuid
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import and_, exists, false, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -224,7 +225,9 @@ def search_condition(q: str):
         return None
     if _phone_like(q):
         return Customer.search_text.contains(digits(q), autoescape=True)
-    words = search_terms(q)
+    # Distinct words, at most SEARCH_MAX_WORDS of them (the rest are ignored): each is one LIKE,
+    # and a pasted paragraph must not become a 1,900-LIKE statement.
+    words = list(dict.fromkeys(search_terms(q)))[:current_app.config["SEARCH_MAX_WORDS"]]
     if not words:  # only punctuation: nothing can match it
         return false()
     return and_(*[Customer.search_text.contains(" " + w, autoescape=True) for w in words])

@@ -2,7 +2,7 @@
 import uuid
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -17,7 +17,7 @@ from app.services.compliance import known_vaccines, tenant_today
 from app.services.contact import fold, normalize_phone
 from app.services.customers import forget_customer, load_customer, refresh_search_text, refuse_if_history
 from app.services.rows import check_version
-from app.core.storage import MAX_DOCUMENT_BYTES, MAX_IMAGE_BYTES, sniff_document, sniff_image, storage
+from app.core.storage import SNIFF_BYTES, TooLarge, sniff_document, sniff_image, storage
 from app.tenancy import current_tenant
 
 LONG_TEXT = ("feeding_instructions", "allergies", "behaviour_notes")
@@ -159,16 +159,32 @@ def list_pets(*, page: int, page_size: int, species: Species | None = None, acti
     return paginate(stmt, page=page, page_size=page_size)
 
 
-def set_photo(*, pet_id: uuid.UUID, data: bytes) -> Pet:
-    """Store a pet photo after checking it really is an image of sensible size."""
-    if len(data) > MAX_IMAGE_BYTES:
-        raise RuleViolation("Photo too large.", errors={"photo": [f"At most {MAX_IMAGE_BYTES // (1024 * 1024)} MB."]})
-    mime = sniff_image(data)
+def _max_bytes(setting: str) -> int:
+    from flask import current_app
+
+    return current_app.config[setting]
+
+
+def _too_large(field: str, label: str, limit: int) -> RuleViolation:
+    return RuleViolation(f"{label} too large.", errors={field: [f"At most {limit // (1024 * 1024)} MB."]})
+
+
+def set_photo(*, pet_id: uuid.UUID, stream: BinaryIO) -> Pet:
+    """Store a pet photo, streamed to storage, after checking it really is an image of sensible size."""
+    limit = _max_bytes("MAX_PHOTO_BYTES")
+    head = stream.read(SNIFF_BYTES)
+    if not head:
+        raise RuleViolation("No photo sent.", errors={"photo": ["Send an image file."]})
+    mime = sniff_image(head)
     if mime is None:
         raise RuleViolation("Not an image.", errors={"photo": ["Upload a PNG, JPEG, GIF or WebP image."]})
     pet = get_pet(pet_id=pet_id)
     old_key = pet.photo_key
-    pet.photo_key = storage().save(tenant_id=current_tenant().id, data=data, suffix="." + mime.split("/")[1])
+    try:
+        pet.photo_key = storage().save_stream(tenant_id=current_tenant().id, head=head, stream=stream,
+                                              suffix="." + mime.split("/")[1], max_bytes=limit)
+    except TooLarge:
+        raise _too_large("photo", "Photo", limit) from None
     audit.record("pet.photo_changed", "pet", pet.id)
     db.session.commit()
     if old_key:
@@ -275,17 +291,23 @@ def delete_vaccination(*, pet_id: uuid.UUID, vaccination_id: uuid.UUID) -> None:
     forget_customer(owner_id)
 
 
-def set_vaccination_document(*, pet_id: uuid.UUID, vaccination_id: uuid.UUID, data: bytes) -> Vaccination:
-    """Attach the vet's certificate (PDF or image, at most 10 MB) to a vaccination."""
-    if len(data) > MAX_DOCUMENT_BYTES:
-        raise RuleViolation("Document too large.", errors={"document": ["At most 10 MB."]})
-    mime = sniff_document(data)
+def set_vaccination_document(*, pet_id: uuid.UUID, vaccination_id: uuid.UUID, stream: BinaryIO) -> Vaccination:
+    """Attach the vet's certificate (PDF or image, at most 10 MB by default), streamed to storage."""
+    limit = _max_bytes("MAX_DOCUMENT_BYTES")
+    head = stream.read(SNIFF_BYTES)
+    if not head:
+        raise RuleViolation("No document sent.", errors={"document": ["Send a PDF or image file."]})
+    mime = sniff_document(head)
     if mime is None:
         raise RuleViolation("Not a PDF or image.", errors={"document": ["Upload a PDF, PNG, JPEG, GIF or WebP file."]})
     record = get_vaccination(pet_id=pet_id, vaccination_id=vaccination_id)
     old_key = record.document_key
     suffix = ".pdf" if mime == "application/pdf" else "." + mime.split("/")[1]
-    record.document_key = storage().save(tenant_id=current_tenant().id, data=data, suffix=suffix)
+    try:
+        record.document_key = storage().save_stream(tenant_id=current_tenant().id, head=head, stream=stream,
+                                                    suffix=suffix, max_bytes=limit)
+    except TooLarge:
+        raise _too_large("document", "Document", limit) from None
     audit.record("vaccination.document_attached", "vaccination", record.id)
     owner_id = get_pet(pet_id=pet_id).customer_id
     db.session.commit()

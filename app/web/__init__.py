@@ -4,14 +4,14 @@ from flask import Flask, request
 from app.models import Role
 from app.services.contact import format_phone
 from app.web.filters import address_lines, age_of, customer_form_values, label, merged, plural
-from app.web import admin, auth, home
+from app.web import account, admin, auth, home
 from app.web import customers, pets, settings
 from app.web import catalog, kennels
 
 
 def register_web(app: Flask) -> None:
     """Register page blueprints and the layout switch between full page and fragment."""
-    for module in (home, auth, admin):
+    for module in (home, auth, admin, account):
         app.register_blueprint(module.bp)
     for module in (customers, pets, settings):
         app.register_blueprint(module.bp)

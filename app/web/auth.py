@@ -1,12 +1,10 @@
 """Sign in, sign out, and password reset pages."""
-import secrets
-
 from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_login import login_user, logout_user
 
 from app.core.errors import RuleViolation, Unauthorized
 from app.core.extensions import limiter
-from app.services import accounts
+from app.services import accounts, sessions
 from app.services.accounts import normalize_email
 from app.tenancy import current_tenant_or_none
 from app.web.common import page_blueprint, safe_next
@@ -55,13 +53,14 @@ def login():
     session.clear()
     login_user(user)
     session["tenant_id"] = str(g.tenant.id)
-    session["sid"] = secrets.token_urlsafe(16)
+    session["sid"] = sessions.start_session(user_id=user.id)
     return redirect(next_url)
 
 
 @bp.post("/logout")
 def logout():
-    """Sign out and forget the session."""
+    """Sign out: the session ends server-side, so even a copy of the cookie is worthless."""
+    sessions.end_session(session_id=session.get("sid"))
     logout_user()
     session.clear()
     flash("You are signed out.", "info")

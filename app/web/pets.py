@@ -1,6 +1,7 @@
 """Pet pages: care profile, photo, vaccination table (add, edit, expire) and compliance."""
 from flask import Response, flash, g, redirect, render_template, request, url_for
 
+from app.core.body import body_limit
 from app.core.errors import RuleViolation
 from app.models import AlertFlag, ServiceCategory, Sex, Species
 from app.schemas.pets import PetWriteSchema, VaccinationCreateSchema, VaccinationWriteSchema
@@ -65,13 +66,14 @@ def photo(pet_id):
 
 
 @bp.post("/<uuid:pet_id>/photo")
+@body_limit("MAX_PHOTO_BYTES")
 def upload_photo(pet_id):
     """Replace the pet's photo (checked to be a real image, at most 5 MB); a refusal stays on the pet's page."""
     upload = request.files.get("photo")
     try:
         if upload is None or not upload.filename:
             raise RuleViolation("Choose a photo.", errors={"photo": ["Choose an image file."]})
-        service.set_photo(pet_id=pet_id, data=upload.read())
+        service.set_photo(pet_id=pet_id, stream=upload.stream)
     except RuleViolation as exc:
         if not is_htmx():  # a plain form post: back to the pet's page with the reason
             flash(" ".join([exc.message, *exc.errors.get("photo", [])]) if exc.errors else exc.message, "error")
@@ -129,6 +131,7 @@ def vaccination_document(pet_id, vaccination_id):
 
 
 @bp.post("/<uuid:pet_id>/vaccinations/<uuid:vaccination_id>/document")
+@body_limit("MAX_DOCUMENT_BYTES")
 def upload_vaccination_document(pet_id, vaccination_id):
     """Attach a certificate to one vaccination; the table is re-rendered with the error or the link."""
     upload = request.files.get("document")
@@ -136,7 +139,8 @@ def upload_vaccination_document(pet_id, vaccination_id):
     try:
         if upload is None or not upload.filename:
             raise RuleViolation("Choose a file.", errors={"document": ["Choose a PDF or image."]})
-        service.set_vaccination_document(pet_id=pet_id, vaccination_id=vaccination_id, data=upload.read())
+        service.set_vaccination_document(pet_id=pet_id, vaccination_id=vaccination_id,
+                                             stream=upload.stream)
     except RuleViolation as exc:
         return render_form_error("pets/_vaccinations.html", exc, **_vaccination_context(pet))
     pet = service.get_pet(pet_id=pet_id, with_vaccinations=True)

@@ -281,3 +281,19 @@ def test_a_household_with_history_is_deactivated_not_deleted(client, tenant_a):
         assert client.get(path, headers=tenant_a.headers()).json["pets"][0]["name"] == "Rex"
     finally:
         customer_service.HISTORY_CHECKS.pop()
+
+
+def test_search_reads_at_most_eight_distinct_words_and_ignores_the_rest(app, client, tenant_a, tenant_b,
+                                                                        count_queries):
+    _create(client, tenant_a, first_name="Zoe", last_name="Eclair", email=None, phone=None)
+    _create(client, tenant_b, first_name="Zoe", last_name="Eclair", email=None, phone=None)
+    assert app.config["SEARCH_MAX_WORDS"] == 8
+    pasted = " ".join(["zoe", "eclair"] * 950)  # 1,900 words, two distinct
+    assert _search(client, tenant_a, pasted) == ["Eclair"]
+    essay = " ".join(["zoe"] + [f"word{i}" for i in range(1899)])
+    with count_queries() as n:
+        r = client.get("/api/v1/customers", headers=tenant_a.headers(), query_string={"q": essay})
+    assert r.status_code == 200 and r.json == []  # words 2-8 are read (and match nothing); the rest ignored
+    search = [s for s in n.statements if "search_text" in s and "customers" in s]
+    assert search and max(s.upper().count(" LIKE ") for s in search) == 8
+    assert _search(client, tenant_a, "zoe z zo eclair e ec ecl ecla ninth-word-ignored") == ["Eclair"]

@@ -63,3 +63,66 @@ def test_one_address_spraying_bad_keys_is_throttled(app, client):
     bad = {"X-Tenant": free.subdomain, "Authorization": "Bearer tt_000000000000_guess"}
     statuses = [client.get("/api/v1/me", headers=bad).status_code for _ in range(301)]
     assert statuses[:300] == [401] * 300 and statuses[300] == 429
+
+
+def test_a_valid_key_is_served_from_an_address_that_sprayed_bad_keys(app, client, tenant_a, tenant_b):
+    bad = {"X-Tenant": tenant_a.subdomain, "Authorization": "Bearer tt_000000000000_guess"}
+    statuses = [client.get("/api/v1/me", headers=bad).status_code for _ in range(301)]
+    assert statuses[-1] == 429  # the address's anonymous bucket is full...
+    for fx in (tenant_a, tenant_b):  # ...and every paying client behind that address is still served
+        r = client.get("/api/v1/me", headers=fx.headers())
+        assert r.status_code == 200 and r.headers["X-RateLimit-Limit"] == "1000"
+    assert client.get("/api/v1/me", headers=bad).status_code == 429
+
+
+def test_a_signed_in_user_is_served_from_an_address_whose_anonymous_pages_are_exhausted(app, client, tenant_a):
+    from tests.conftest import web_login
+
+    web_login(client, tenant_a)
+    app.config["ANONYMOUS_WEB_RATE_LIMIT"], saved = "3 per hour", app.config["ANONYMOUS_WEB_RATE_LIMIT"]
+    try:
+        stranger = app.test_client()  # same address, nobody signed in
+        assert [stranger.get("/login", base_url=tenant_a.base_url).status_code for _ in range(4)] == [200] * 3 + [429]
+        assert client.get("/", base_url=tenant_a.base_url).status_code == 200
+        assert client.get("/admin/users", base_url=tenant_a.base_url).status_code == 200
+    finally:
+        app.config["ANONYMOUS_WEB_RATE_LIMIT"] = saved
+
+
+def test_forwarded_for_is_ignored_unless_proxies_are_trusted(app, client, tenant_a):
+    bad = {"X-Tenant": tenant_a.subdomain, "Authorization": "Bearer tt_000000000000_guess"}
+    app.config["ANONYMOUS_API_RATE_LIMIT"], saved = "3 per hour", app.config["ANONYMOUS_API_RATE_LIMIT"]
+    try:
+        for _ in range(3):
+            assert client.get("/api/v1/me", headers={**bad, "X-Forwarded-For": "203.0.113.1"}).status_code == 401
+        # A forged header does not buy a fresh bucket: TRUSTED_PROXIES defaults to 0.
+        assert client.get("/api/v1/me", headers={**bad, "X-Forwarded-For": "203.0.113.2"}).status_code == 429
+    finally:
+        app.config["ANONYMOUS_API_RATE_LIMIT"] = saved
+
+
+PROXIED = """
+import json, sys
+from app import create_app
+from config import TestConfig
+app = create_app(TestConfig(database_url=sys.argv[1], TRUSTED_PROXIES=1, ANONYMOUS_API_RATE_LIMIT="3 per hour",
+                            LOG_LEVEL="ERROR"))
+client = app.test_client()
+bad = {"X-Tenant": sys.argv[2], "Authorization": "Bearer tt_000000000000_guess"}
+def get(address):
+    return client.get("/api/v1/me", headers={**bad, "X-Forwarded-For": address}).status_code
+print(json.dumps({"first": [get("203.0.113.1") for _ in range(4)], "second": get("203.0.113.2")}))
+"""
+
+
+def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_bucket(database_url, tenant_a):
+    import json
+    import subprocess
+    import sys
+
+    # A separate process: the limiter is process-wide, and this app has another proxy setting.
+    result = subprocess.run([sys.executable, "-c", PROXIED, database_url, tenant_a.subdomain],
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert out == {"first": [401, 401, 401, 429], "second": 401}

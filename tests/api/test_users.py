@@ -13,7 +13,7 @@ def test_admin_invites_a_user_who_is_emailed_a_link(app, client, tenant_a):
     with app.app_context(), unscoped():
         mails = db.session.execute(db.select(OutboundEmail)).scalars().all()
     assert [(m.to_address, m.tenant_id) for m in mails] == [("new@alpha.example", tenant_a.id)]
-    assert "reset-password?token=" in mails[0].body
+    assert "reset-password?token=" in mails[0].rendered_body()
 
 
 def test_duplicate_email_is_409_within_a_tenant_but_fine_in_another(client, tenant_a, tenant_b):

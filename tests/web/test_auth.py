@@ -120,7 +120,7 @@ def _reset_link(app, fx) -> str:
     with app.app_context(), unscoped():
         mail = db.session.execute(db.select(OutboundEmail).where(OutboundEmail.tenant_id == fx.id)
                                   .order_by(OutboundEmail.created_at.desc())).scalars().first()
-    return re.search(r"(/reset-password\?token=\S+)", mail.body).group(1)
+    return re.search(r"(/reset-password\?token=\S+)", mail.rendered_body()).group(1)
 
 
 def _use_link(client, fx, link, password):
