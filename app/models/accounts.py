@@ -97,6 +97,7 @@ class UserSession(UUIDPrimaryKey, TenantScoped, db.Model):
     """One signed-in browser: the cookie holds a random id, this row its hash; deleting the row ends it."""
 
     __tablename__ = "user_sessions"
+    tenant_id_index = False  # led by tenant_id: ix_user_sessions_tenant_id_user_id
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"),
         Index("ix_user_sessions_tenant_id_user_id", "tenant_id", "user_id"),

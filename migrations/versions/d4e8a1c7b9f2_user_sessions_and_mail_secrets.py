@@ -29,7 +29,6 @@ def upgrade():
     sa.UniqueConstraint('token_hash', name=op.f('uq_user_sessions_token_hash'))
     )
     with op.batch_alter_table('user_sessions', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_user_sessions_tenant_id'), ['tenant_id'], unique=False)
         batch_op.create_index('ix_user_sessions_tenant_id_user_id', ['tenant_id', 'user_id'], unique=False)
 
     with op.batch_alter_table('outbound_emails', schema=None) as batch_op:
@@ -42,6 +41,5 @@ def downgrade():
 
     with op.batch_alter_table('user_sessions', schema=None) as batch_op:
         batch_op.drop_index('ix_user_sessions_tenant_id_user_id')
-        batch_op.drop_index(batch_op.f('ix_user_sessions_tenant_id'))
 
     op.drop_table('user_sessions')
