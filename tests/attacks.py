@@ -100,8 +100,9 @@ def _delete_loaded_b_row(w):
 
 def _get_b_row_from_identity_map(w):
     with unscoped():
-        db.session.get(Kennel, w.b_kennel)  # now in the identity map, as after a job's earlier loop
+        held = db.session.get(Kennel, w.b_kennel)  # held, so it stays in the (weak) identity map
     found = db.session.get(Kennel, w.b_kennel)
+    assert held is not None
     return [found.tenant_id] if found is not None else []
 
 

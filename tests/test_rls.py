@@ -116,13 +116,25 @@ def test_switching_tenant_inside_one_transaction_switches_the_policy(app, world,
     assert [str(t) for t in first] == [str(world.a)] and [str(t) for t in second] == [str(world.b)]
 
 
-def test_a_rolled_back_savepoint_does_not_undo_the_app_role(app, world):
+def test_a_rolled_back_savepoint_cannot_leave_the_bypass_on(app, world):
+    with app.app_context():
+        with unscoped():
+            assert _raw("SELECT count(*) FROM customers").scalar_one() == 2
+            savepoint = db.session.begin_nested()
+            _raw("SELECT 1")  # the session emits SAVEPOINT lazily, with the next statement
+        with tenant_context(world.a_tenant):
+            assert _raw("SELECT count(*) FROM customers").scalar_one() == 1  # A's settings, made in the savepoint
+            savepoint.rollback()  # ... are undone by ROLLBACK TO: the bypass is on again in the database
+            assert _raw("SELECT count(*) FROM customers").scalar_one() == 1
+            assert _raw("SELECT current_user").scalar_one() == "tailtown_app"
+
+
+def test_every_transaction_is_set_again(app, world):
+    """A pooled connection's next transaction starts as the login role: the settings are applied anew."""
     with app.app_context(), tenant_context(world.a_tenant):
-        savepoint = db.session.begin_nested()
-        assert _raw("SELECT current_user").scalar_one() == "tailtown_app"  # first statement: set inside it
-        savepoint.rollback()
-        assert _raw("SELECT current_user").scalar_one() == "tailtown_app"
-        assert _raw("SELECT count(*) FROM customers").scalar_one() == 1
+        for end in (db.session.commit, db.session.rollback, db.session.commit):
+            assert _raw("SELECT count(*) FROM customers").scalar_one() == 1
+            end()
 
 
 def test_the_settings_end_with_the_transaction(app, world):

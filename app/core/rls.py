@@ -7,6 +7,7 @@ from sqlalchemy.engine import Engine
 # Execution option for the few connections that must run as the table owner: migrations, test cleanup.
 OWNER = "tailtown_owner"
 _APPLIED = "tailtown_rls"  # what this connection's current transaction was set to, in Connection.info
+_ROLLING_BACK = "tailtown_rls_rollback_to_savepoint"
 # One round trip, transaction-local (SET LOCAL semantics), so PgBouncer transaction pooling stays safe.
 _APPLY = ("SELECT set_config('role', %s, true), set_config('app.tenant_id', %s, true),"
           " set_config('app.bypass', %s, true)")
@@ -27,9 +28,18 @@ def install_row_security(engine: Engine, *, role: str, settings: Callable[[], tu
     def forget(conn, *_args) -> None:
         conn.info.pop(_APPLIED, None)
 
-    # A new transaction starts with the login role again; a rolled-back savepoint undoes set_config.
-    for name in ("begin", "commit", "rollback", "rollback_savepoint"):
+    # A new transaction starts with the login role again.
+    for name in ("begin", "commit", "rollback"):
         event.listen(engine, name, forget)
+
+    @event.listens_for(engine, "rollback_savepoint")
+    def savepoint_rolled_back(conn, *_args) -> None:
+        conn.info[_ROLLING_BACK] = True  # fired before ROLLBACK TO runs: forget once it has run
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def after(conn, cursor, statement, parameters, context, executemany) -> None:
+        if conn.info.pop(_ROLLING_BACK, False):  # ROLLBACK TO undid any set_config made since the savepoint
+            forget(conn)
 
     @event.listens_for(engine, "before_cursor_execute")
     def apply(conn, cursor, statement, parameters, context, executemany) -> None:
