@@ -159,3 +159,11 @@ def test_orm_queries_through_the_app_see_only_the_tenant(app, world):
     with app.app_context(), tenant_context(world.a_tenant):
         assert db.session.execute(select(Customer.tenant_id)).scalars().all() == [world.a]
         assert db.session.execute(tenancy.tenant_free(text("SELECT current_user"))).scalar_one() == "tailtown_app"
+
+
+def test_customer_search_can_still_use_its_trigram_index_under_the_policy(app, world):
+    """LIKE is marked LEAKPROOF by the migration; otherwise RLS keeps it out of index scans (a seq scan)."""
+    with app.app_context(), tenant_context(world.a_tenant):
+        _raw("SET LOCAL enable_seqscan = off")  # a few rows only: make the index the planner's choice if allowed
+        plan = "\n".join(_raw("EXPLAIN SELECT id FROM customers WHERE search_text LIKE %(q)s", q="% row%").scalars())
+    assert "ix_customers_search" in plan, plan
