@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from app import tenancy
 from app.core.extensions import db
-from app.core.rls import OWNER
+from app.core.rls import OWNER, RowSecurityError
 from app.models import Customer, TenantScoped
 from app.tenancy import tenant_context, unscoped
 from tests.attacks import ATTACKS, as_tenant_a, assert_nothing_crossed, build_world
@@ -167,3 +167,11 @@ def test_customer_search_can_still_use_its_trigram_index_under_the_policy(app, w
         _raw("SET LOCAL enable_seqscan = off")  # a few rows only: make the index the planner's choice if allowed
         plan = "\n".join(_raw("EXPLAIN SELECT id FROM customers WHERE search_text LIKE %(q)s", q="% row%").scalars())
     assert "ix_customers_search" in plan, plan
+
+
+def test_an_autocommit_connection_is_refused_rather_than_run_unprotected(app, world):
+    """Transaction-local settings would not outlive the statement: refuse instead of running as the owner."""
+    with app.app_context(), tenant_context(world.a_tenant), \
+            db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        with pytest.raises(RowSecurityError):
+            conn.exec_driver_sql("SELECT count(*) FROM customers")
