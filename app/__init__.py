@@ -67,6 +67,7 @@ def register_extensions(app: Flask) -> None:
     from app.core.extensions import cache, csrf, db, limiter, migrate
 
     db.init_app(app)
+    register_row_security(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     cache.init_app(app)
     csrf.init_app(app)
@@ -77,6 +78,16 @@ def register_extensions(app: Flask) -> None:
 
     register_tenancy(app)
     register_auth(app)
+
+
+def register_row_security(app: Flask) -> None:
+    """PostgreSQL: every app transaction runs as DATABASE_APP_ROLE with the tenant set for the policies."""
+    from app.core.extensions import db
+    from app.core.rls import install_row_security
+    from app.tenancy import row_security_settings
+
+    with app.app_context():
+        install_row_security(db.engine, role=app.config["DATABASE_APP_ROLE"], settings=row_security_settings)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -1,6 +1,7 @@
 """The one place that resolves the current tenant and scopes every query to it."""
 import functools
 import re
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,8 +12,11 @@ from decimal import Decimal
 from flask import current_app, g, has_request_context, request
 from loguru import logger
 from sqlalchemy import Table, event, inspect
-from sqlalchemy.sql import visitors
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.elements import BindParameter, TextClause
+from sqlalchemy.sql.selectable import Alias, Join, Select, Subquery, TableClause
 
 from app.core.cache import cache_delete, cache_get, cache_set
 from app.models.base import TenantScoped
@@ -84,7 +88,10 @@ def tenant_context(tenant: TenantInfo | Tenant) -> Iterator[TenantInfo]:
 
 @contextmanager
 def unscoped() -> Iterator[None]:
-    """The one escape hatch: operator code that must see every tenant's rows."""
+    """The one escape hatch: operator code that must see every tenant's rows (logged; on PostgreSQL
+    it sets `app.bypass` for the block's statements, which the row-level policies honour)."""
+    caller = sys._getframe(2)
+    logger.info("unscoped access from {}:{}", caller.f_globals.get("__name__"), caller.f_code.co_name)
     token = _unscoped.set(True)
     try:
         yield
@@ -179,12 +186,31 @@ def rate_limit_key() -> str:
 
 # --- automatic query scoping --------------------------------------------------------------------
 
+# Execution option marking a text() statement that reads or writes no tenant data (see `tenant_free`).
+TENANT_FREE = "tailtown_tenant_free"
+
+
+def tenant_free(statement: TextClause) -> TextClause:
+    """Mark a text() statement as touching no tenant-scoped table, so the session lets it run."""
+    return statement.execution_options(**{TENANT_FREE: True})
+
+
+def row_security_settings() -> tuple[str, str]:
+    """`app.tenant_id` and `app.bypass` for the PostgreSQL policies (app/core/rls.py)."""
+    tenant = _current.get()
+    return ("" if tenant is None else str(tenant.id)), ("on" if _unscoped.get() else "off")
+
 
 @functools.cache  # the model registry is complete before the first query runs
 def _scoped_tables() -> frozenset:
     from app.core.extensions import db
 
     return frozenset(m.local_table for m in db.Model.registry.mappers if issubclass(m.class_, TenantScoped))
+
+
+@functools.cache
+def _scoped_names() -> frozenset[str]:
+    return frozenset(table.name for table in _scoped_tables())
 
 
 def _touches_scoped(state: ORMExecuteState) -> bool:
@@ -195,33 +221,169 @@ def _touches_scoped(state: ORMExecuteState) -> bool:
     return any(isinstance(node, Table) and node in scoped for node in visitors.iterate(state.statement))
 
 
+def _tables_in(from_clause) -> Iterator[TableClause]:
+    """The tables a FROM item reads directly (joins and aliases unwrapped; subqueries are statements)."""
+    if isinstance(from_clause, Join):
+        yield from _tables_in(from_clause.left)
+        yield from _tables_in(from_clause.right)
+    elif isinstance(from_clause, Alias) and not isinstance(from_clause, Subquery):
+        yield from _tables_in(from_clause.element)
+    elif isinstance(from_clause, TableClause):
+        yield from_clause
+
+
+def _is_orm(statement) -> bool:
+    return statement._propagate_attrs.get("compile_state_plugin") == "orm"
+
+
+def _unscopable(statement, *, text_is_tenant_free: bool) -> str | None:
+    """Why the ORM criteria could not scope this statement (text, Core tables), or None."""
+    scoped = _scoped_names()
+    if not _is_orm(statement):  # Core: no loader criteria at all
+        for node in visitors.iterate(statement):
+            if isinstance(node, TextClause) and not text_is_tenant_free:
+                return "text() statement"
+            if isinstance(node, TableClause) and node.name in scoped:
+                return f"Core statement on {node.name}"
+        return None
+    for node in visitors.iterate(statement):
+        if isinstance(node, TextClause) and not text_is_tenant_free:
+            return "text() inside an ORM statement"
+        if isinstance(node, (Select, UpdateBase)):
+            if not _is_orm(node):  # e.g. a Core subquery inside an ORM statement
+                froms = node.get_final_froms() if isinstance(node, Select) else [node.table]
+            elif isinstance(node, Select):  # plain tables an ORM query joins or selects from
+                froms = [*node._from_obj, *(join[0] for join in node._setup_joins)]
+            else:
+                continue
+            for table in (t for f in froms for t in _tables_in(f)):
+                if table.name in scoped and "parententity" not in table._annotations:
+                    return f"Core table {table.name} in a statement"
+    return None
+
+
+def _key(column) -> str | None:
+    return column if isinstance(column, str) else getattr(column, "key", None)
+
+
+def _refuse(message: str) -> None:
+    logger.error("refused tenant-unsafe statement: {}", message)
+    raise TenantScopeError(message)
+
+
+def _insert_rows(state: ORMExecuteState) -> list[dict]:
+    """The columns each row of an INSERT names, from .values() and the execute parameters."""
+    statement = state.statement
+    rows: list[dict] = []
+    for batch in statement._multi_values:
+        for row in batch:
+            if not isinstance(row, dict):
+                _refuse("multi-row INSERT with positional values into a tenant-scoped table")
+            rows.append({_key(k): v for k, v in row.items()})
+    base = {_key(k): v for k, v in (statement._values or {}).items()}
+    params = state.parameters
+    if isinstance(params, list) and params:
+        return [{**base, **row} for row in params]
+    if params:
+        return [{**base, **params}]
+    return rows or [base]
+
+
+def _as_tenant_id(value) -> uuid.UUID:
+    if isinstance(value, BindParameter):
+        value = value.effective_value
+    if isinstance(value, str):
+        try:
+            value = uuid.UUID(value)
+        except ValueError:
+            pass
+    if not isinstance(value, uuid.UUID):
+        _refuse("INSERT with a tenant_id that is not a literal UUID")
+    return value
+
+
+def _scope_insert(state: ORMExecuteState, tenant_id: uuid.UUID):
+    """Refuse rows for another tenant; stamp the current tenant on rows that name none."""
+    statement = state.statement
+    if statement._select_names is not None:
+        _refuse("INSERT ... SELECT into a tenant-scoped table")
+    rows = _insert_rows(state)
+    if any(_as_tenant_id(row["tenant_id"]) != tenant_id for row in rows if "tenant_id" in row):
+        _refuse(f"INSERT into {statement.table.name} for another tenant")
+    if all("tenant_id" in row for row in rows):
+        return None
+    if statement._multi_values:
+        _refuse("a multi-row INSERT into a tenant-scoped table must name tenant_id in every row")
+    params = state.parameters
+    if isinstance(params, list) and params:
+        return state.invoke_statement(params=[{"tenant_id": tenant_id} for _ in params])
+    if params:
+        return state.invoke_statement(params={"tenant_id": tenant_id})
+    state.statement = statement.values(tenant_id=tenant_id)
+    return None
+
+
+def _refuse_tenant_change(state: ORMExecuteState) -> None:
+    """An UPDATE may never SET tenant_id: the criteria limit WHERE, not SET."""
+    statement = state.statement
+    keys = {_key(k) for k in (statement._values or {})}
+    params = state.parameters
+    for row in params if isinstance(params, list) else [params or {}]:
+        keys |= {_key(k) for k in row}
+    if "tenant_id" in keys:
+        _refuse("UPDATE may not change tenant_id")
+
+
 @event.listens_for(Session, "do_orm_execute")
-def _scope_queries(state: ORMExecuteState) -> None:
-    """Add `tenant_id = current` to every SELECT/UPDATE/DELETE that touches a scoped model."""
-    if _unscoped.get() or not (state.is_select or state.is_update or state.is_delete):
-        return
+def _scope_queries(state: ORMExecuteState):
+    """Scope every statement that touches a scoped table to the current tenant, or refuse it."""
+    if _unscoped.get():
+        return None
     if state.is_column_load or state.is_relationship_load:
-        return  # the criteria below propagate from the parent query
+        return None  # the criteria below propagate from the parent query
+    problem = _unscopable(state.statement, text_is_tenant_free=bool(state.execution_options.get(TENANT_FREE)))
+    if problem:
+        _refuse(f"{problem}: use ORM entities, or unscoped() for operator code")
     if not _touches_scoped(state):
-        return
+        return None
     tenant = _current.get()
     if tenant is None:
         raise TenantScopeError("tenant-scoped query with no current tenant")
     tenant_id = tenant.id
+    if state.is_insert:
+        return _scope_insert(state, tenant_id)
+    if state.is_update:
+        _refuse_tenant_change(state)
+        if state.is_executemany:  # bulk UPDATE by primary key ignores loader criteria
+            _refuse("bulk UPDATE by primary key of a tenant-scoped table: use update().where() or load the rows")
     state.statement = state.statement.options(
         with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True)
     )
+    return None
+
+
+def visible_here(instance) -> bool:
+    """Whether an object (e.g. found in the identity map) may be handed to code running now."""
+    if _unscoped.get() or not isinstance(instance, TenantScoped):
+        return True
+    tenant = _current.get()
+    if tenant is None:
+        raise TenantScopeError(f"{type(instance).__name__} looked up with no current tenant")
+    if inspect(instance).dict.get("tenant_id", tenant.id) != tenant.id:
+        logger.warning("refused another tenant's {} from the identity map", type(instance).__name__)
+        return False
+    return True
 
 
 @event.listens_for(Session, "before_flush")
 def _stamp_tenant(session: Session, flush_context, instances) -> None:
-    """Stamp tenant_id on new rows; refuse rows of, or moved to, another tenant."""
+    """Stamp tenant_id on new rows; refuse writing, moving or deleting rows of another tenant."""
     if _unscoped.get():
         return
     new = list(session.new)  # `session.new` builds a fresh set on every access: read it once
     new_ids = {id(obj) for obj in new}
     tenant = _current.get()
-    for obj in new + list(session.dirty):
+    for obj in new + list(session.dirty) + list(session.deleted):
         if not isinstance(obj, TenantScoped):
             continue
         if tenant is None:

@@ -48,6 +48,7 @@ def run(url: str, args) -> None:
     from app import create_app
     from app.demo.customers import demo_csv
     from app.core.extensions import db
+    from app.core.rls import OWNER
     from app.services import customers, tenants
     from app.services.compliance import tenant_today
     from app.services.customer_csv import import_customers
@@ -71,7 +72,9 @@ def run(url: str, args) -> None:
             print(f"imported {report.customers:,} households, {report.pets:,} pets, "
                   f"{report.vaccinations:,} vaccinations in {took:.1f} s "
                   f"({report.rows / took:,.0f} rows/s)")
-            db.session.execute(text("ANALYZE"))
+            db.session.commit()
+            with db.engine.execution_options(**{OWNER: True}).begin() as conn:  # only the owner may ANALYZE
+                conn.exec_driver_sql("ANALYZE")
             print(f"\n{'query':<18} {'hits':>6} {'median ms':>10} {'p95 ms':>8}")
             for q in QUERIES:
                 times, hits = [], 0

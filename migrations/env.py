@@ -99,7 +99,8 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
-    connectable = get_engine()
+    # Migrations run as the login role (the tables' owner), never as the app role (app/core/rls.py).
+    connectable = get_engine().execution_options(tailtown_owner=True)
 
     with connectable.connect() as connection:
         context.configure(

@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.core.extensions import cache, db, limiter
+from app.core.rls import OWNER
 from app.models import Plan, Role
 from config import TestConfig, normalize_database_url
 
@@ -107,7 +108,7 @@ def app(database_url, redis_url):
 def _clean(app) -> None:
     with app.app_context():
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-        with db.engine.begin() as conn:
+        with db.engine.execution_options(**{OWNER: True}).begin() as conn:  # TRUNCATE needs the owner
             if db.engine.dialect.name == "postgresql":
                 conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
             else:

@@ -1,13 +1,18 @@
 """Automatic tenant scoping, tenant resolution and its cache, paused tenants."""
+import uuid
+
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.core.extensions import db
-from app.models import PasswordResetToken, Role, Tenant, TenantScoped, User
+from app.models import (AddOnService, Customer, CustomerTag, Kennel, PasswordResetToken, PriceRuleService, Role, Tenant,
+                        TenantScoped, User, Vaccination)
 from app.models.base import utcnow
 from app.services import accounts
-from app.tenancy import TenantScopeError, tenant_context, unscoped
+from app.tenancy import TenantScopeError, tenant_context, tenant_free, unscoped
+from tests.attacks import ATTACKS, as_tenant_a, assert_nothing_crossed
 from tests.factories import give_every_scoped_model_rows
 
 
@@ -45,14 +50,32 @@ def test_get_by_another_tenants_id_finds_nothing(app, tenant_a, tenant_b):
     assert found is None
 
 
+def _counts(app, fx, models) -> dict:
+    with app.app_context(), unscoped():
+        return {m.__name__: db.session.execute(select(func.count()).select_from(m).where(m.tenant_id == fx.id))
+                .scalar_one() for m in models}
+
+
 def test_bulk_update_and_delete_are_scoped(app, tenant_a, tenant_b):
-    with app.app_context(), tenant_context(_tenant(app, tenant_b)):
-        db.session.execute(db.update(User).values(name="renamed"))
-        db.session.execute(db.delete(PasswordResetToken))
-        db.session.commit()
+    """A's bulk statements change all of A's rows and none of B's, which exist."""
+    give_every_scoped_model_rows(app, tenant_a)
+    give_every_scoped_model_rows(app, tenant_b)
+    deleted = [PasswordResetToken, CustomerTag, Vaccination, AddOnService, PriceRuleService]
+    b_before = _counts(app, tenant_b, deleted)
+    assert all(b_before.values()), b_before
     with app.app_context(), tenant_context(_tenant(app, tenant_a)):
-        names = db.session.execute(select(User.name)).scalars().all()
-    assert "renamed" not in names
+        assert db.session.execute(db.update(User).values(name="renamed")).rowcount == len(Role)
+        assert db.session.execute(db.update(Kennel).values(name="renamed")).rowcount == 1
+        for model in deleted:
+            db.session.execute(db.delete(model))
+        db.session.commit()
+    assert not any(_counts(app, tenant_a, deleted).values())
+    assert _counts(app, tenant_b, deleted) == b_before
+    with app.app_context(), unscoped():
+        b_names = db.session.execute(select(User.name).where(User.tenant_id == tenant_b.id)).scalars().all()
+        b_kennels = db.session.execute(select(Kennel.name).where(Kennel.tenant_id == tenant_b.id)).scalars().all()
+    assert len(b_names) == len(Role) and "renamed" not in b_names
+    assert b_kennels and "renamed" not in b_kennels
 
 
 def test_inserts_are_stamped_with_the_current_tenant(app, tenant_a):
@@ -142,3 +165,89 @@ def test_pausing_refuses_the_next_api_and_web_request_on_a_warm_cache(client, te
     assert client.get("/api/v1/me", headers=tenant_b.headers()).status_code == 200
     _pause(client, tenant_a, "ACTIVE")
     assert client.get("/api/v1/me", headers=tenant_a.headers()).status_code == 200
+
+
+# --- the ORM guard refuses what its criteria cannot scope (issue 8.1; SQLite has nothing else) --------
+
+
+@pytest.fixture
+def world(app, tenant_a, tenant_b):
+    from tests.attacks import build_world
+
+    return build_world(app, tenant_a, tenant_b)
+
+
+@pytest.mark.parametrize("name", list(ATTACKS))
+def test_the_orm_guard_refuses_each_way_around_the_criteria(app, world, name):
+    attack, _reaches_db = ATTACKS[name]
+    seen = None
+    with app.app_context():
+        try:
+            seen = as_tenant_a(world, attack)
+        except TenantScopeError:
+            pass
+        else:
+            assert name == "session.get from the identity map", f"{name} was not refused"
+            assert seen == []
+        db.session.rollback()
+    assert_nothing_crossed(app, world, seen)
+
+
+def test_text_and_core_statements_with_no_tenant_are_refused(app, world):
+    with app.app_context():
+        for statement in (text("SELECT 1 FROM customers"), select(Customer.__table__.c.id)):
+            with pytest.raises(TenantScopeError):
+                db.session.execute(statement)
+
+
+def test_a_text_statement_marked_tenant_free_runs(app, world):
+    with app.app_context(), tenant_context(world.a_tenant):
+        assert db.session.execute(tenant_free(text("SELECT 1"))).scalar_one() == 1
+        with pytest.raises(TenantScopeError):
+            db.session.execute(text("SELECT 1"))  # unmarked text is refused even when harmless
+
+
+def test_operator_code_may_run_text_and_core_statements_unscoped(app, world):
+    with app.app_context(), unscoped():
+        tenants = set(db.session.execute(text("SELECT tenant_id FROM customers")).scalars())
+        core = set(db.session.execute(select(Customer.__table__.c.tenant_id)).scalars())
+    assert {uuid.UUID(str(t)) for t in tenants} == core == {world.a, world.b}
+
+
+def test_inserts_without_a_tenant_id_are_stamped_with_the_current_tenant(app, world):
+    with app.app_context(), tenant_context(world.a_tenant):
+        a_customer = db.session.execute(select(Customer.id)).scalar_one()
+        db.session.execute(insert(CustomerTag).values(customer_id=a_customer, tag="stamped"))
+        db.session.execute(insert(Customer), [{"first_name": "Bulk", "last_name": "One"},
+                                              {"first_name": "Bulk", "last_name": "Two", "tenant_id": world.a}])
+        db.session.commit()
+    with app.app_context(), unscoped():
+        assert db.session.execute(select(CustomerTag.tenant_id).where(CustomerTag.tag == "stamped")).scalar_one() == world.a
+        owners = db.session.execute(select(Customer.tenant_id).where(Customer.first_name == "Bulk")).scalars().all()
+    assert owners == [world.a, world.a]
+
+
+def test_an_update_may_not_set_tenant_id_even_to_the_current_tenant(app, world):
+    with app.app_context(), tenant_context(world.a_tenant), pytest.raises(TenantScopeError):
+        db.session.execute(update(Kennel).values(tenant_id=world.a))
+
+
+def test_a_bulk_update_by_primary_key_cannot_reach_another_tenants_row(app, world):
+    with app.app_context(), tenant_context(world.a_tenant):
+        try:
+            db.session.execute(update(Customer), [{"id": world.b_customer, "notes": "pwned"}])
+            db.session.commit()
+        except (TenantScopeError, StaleDataError):
+            db.session.rollback()
+    assert_nothing_crossed(app, world)
+
+
+def test_another_tenants_row_in_the_identity_map_is_not_returned_and_its_own_still_is(app, world):
+    with app.app_context():
+        with unscoped():
+            b_kennel = db.session.get(Kennel, world.b_kennel)
+        with tenant_context(world.a_tenant):
+            assert db.session.get(Kennel, world.b_kennel) is None
+            a_kennel = db.session.execute(select(Kennel)).scalar_one()
+            assert db.session.get(Kennel, a_kennel.id) is a_kennel
+        assert b_kennel.tenant_id == world.b  # operator code still holds it

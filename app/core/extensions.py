@@ -5,6 +5,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.session import Session as FlaskSession
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
@@ -30,7 +31,17 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.close()
 
 
-db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+class TenantSession(FlaskSession):
+    """Session.get() answers from the identity map without SQL: refuse another tenant's rows there too."""
+
+    def get(self, entity, ident, **kwargs):
+        from app.tenancy import visible_here
+
+        instance = super().get(entity, ident, **kwargs)
+        return instance if instance is None or visible_here(instance) else None
+
+
+db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION), session_options={"class_": TenantSession})
 migrate = Migrate()
 api = Api()
 cache = Cache()

@@ -7,6 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.core.extensions import db
+from app.tenancy import tenant_free
 
 bp = Blueprint("health", __name__)
 
@@ -35,7 +36,7 @@ def readyz():
     """Ready when the database answers; degraded (still 200) when only Redis is down."""
     checks = {}
     try:
-        db.session.execute(text("SELECT 1"))
+        db.session.execute(tenant_free(text("SELECT 1")))
         checks["database"] = "ok"
     except SQLAlchemyError as exc:
         db.session.rollback()

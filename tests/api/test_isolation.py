@@ -4,6 +4,7 @@ import re
 import uuid
 
 from app.models import Role
+from tests.factories import give_every_scoped_model_rows
 
 SKIP_PREFIXES = ("/api/v1/platform", "/api/v1/openapi.json", "/api/v1/docs")
 
@@ -114,15 +115,39 @@ def test_another_tenants_ids_in_urls_are_404_for_every_method(app, client, tenan
     assert client.get("/api/v1/me", headers=tenant_a.headers(Role.STAFF)).status_code == 200
 
 
+def _every_id_of(app, fx) -> dict[str, set[str]]:
+    """Every row id tenant fx owns, per scoped model (read as operator code)."""
+    from sqlalchemy import select
+
+    from app.core.extensions import db
+    from app.models import TenantScoped
+    from app.tenancy import unscoped
+
+    models = [m.class_ for m in db.Model.registry.mappers if issubclass(m.class_, TenantScoped) and hasattr(m.class_, "id")]
+    with app.app_context(), unscoped():
+        return {m.__name__: {str(i) for i in db.session.execute(select(m.id).where(m.tenant_id == fx.id)).scalars()}
+                for m in models}
+
+
 def test_lists_never_return_another_tenants_rows(app, client, tenant_a, tenant_b):
-    a_ids = {str(v) for v in [*tenant_a.users.values(), *tenant_a.key_ids.values()]}
-    a_ids |= {e["id"] for e in client.get("/api/v1/audit-events?page_size=100", headers=tenant_a.headers()).json}
+    """A has rows of every scoped model; none of them appears in any of B's lists."""
+    give_every_scoped_model_rows(app, tenant_a)
+    a_rows = _every_id_of(app, tenant_a)
+    for model in ("Customer", "Pet", "Vaccination", "VaccineRequirement", "Service", "AddOn", "PriceRule", "Kennel",
+                  "User", "ApiKey", "AuditEvent", "PasswordResetToken", "OutboundEmail"):
+        assert a_rows.get(model), f"tenant A has no {model} rows to leak"
+    a_ids = set().union(*a_rows.values())
     lists = [r for r in _api_rules(app) if not r.arguments and "GET" in r.methods]
     assert len(lists) >= 4
     for rule in lists:
+        own = client.get(rule.rule + "?page_size=100", headers=tenant_a.headers())
+        assert own.status_code == 200, rule.rule
         body = client.get(rule.rule + "?page_size=100", headers=tenant_b.headers()).get_data(as_text=True)
         leaked = [i for i in a_ids if i in body]
         assert not leaked, f"{rule.rule} leaked {leaked}"
+        assert "vip" not in body, f"{rule.rule} leaked A's customer tag"
+    shown = client.get("/api/v1/customers", headers=tenant_a.headers()).get_data(as_text=True)
+    assert a_rows["Customer"] <= {i for i in a_ids if i in shown}  # the same check does see A's own rows
 
 
 def _body_id_fields(spec):

@@ -49,3 +49,25 @@ def test_another_tenants_ids_in_page_urls_are_404(app, client, tenant_a, tenant_
     # Nothing of A's changed hands: A's staff key still works and A's customer is still A's.
     assert client.get("/api/v1/me", headers=tenant_a.headers(Role.STAFF)).status_code == 200
     assert client.get(f"/api/v1/customers/{a_ids.get('customer_id')}", headers=tenant_a.headers()).status_code == 200
+
+
+def test_pages_never_show_another_tenants_rows(app, client, tenant_a, tenant_b):
+    """A has rows of every scoped model; none of them shows on any of B's pages (lists, boards, exports)."""
+    from tests.api.test_isolation import _every_id_of
+    from tests.factories import give_every_scoped_model_rows
+
+    give_every_scoped_model_rows(app, tenant_a)
+    a_ids = set().union(*_every_id_of(app, tenant_a).values())
+    pages = [r for r in app.url_map.iter_rules()
+             if not r.rule.startswith(("/api/", "/static/")) and not r.arguments and "GET" in r.methods]
+    web_login(client, tenant_b, Role.ADMIN)
+    checked = 0
+    for rule in pages:
+        r = client.get(rule.rule, base_url=tenant_b.base_url)
+        if r.status_code != 200:
+            continue
+        body = r.get_data(as_text=True)
+        checked += 1
+        leaked = [i for i in a_ids if i in body] + [w for w in ("Rowdy", "Maker", tenant_a.email(Role.STAFF)) if w in body]
+        assert not leaked, f"{rule.rule} leaked {leaked}"
+    assert checked >= 5

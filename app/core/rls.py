@@ -1,0 +1,57 @@
+"""PostgreSQL row-level security: every transaction of the app runs as the app role, with its tenant set."""
+from collections.abc import Callable
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+# Execution option for the few connections that must run as the table owner: migrations, test cleanup.
+OWNER = "tailtown_owner"
+_APPLIED = "tailtown_rls"  # what this connection's current transaction was set to, in Connection.info
+_ROLLING_BACK = "tailtown_rls_rollback_to_savepoint"
+# One round trip, transaction-local (SET LOCAL semantics), so PgBouncer transaction pooling stays safe.
+_APPLY = ("SELECT set_config('role', %s, true), set_config('app.tenant_id', %s, true),"
+          " set_config('app.bypass', %s, true)")
+
+
+class RowSecurityError(RuntimeError):
+    """A connection could not be put under the app role."""
+
+
+def install_row_security(engine: Engine, *, role: str, settings: Callable[[], tuple[str, str]]) -> None:
+    """Before the first statement of each transaction (and whenever `settings()` changes within it),
+    switch to `role` and set `app.tenant_id` / `app.bypass` from `settings()`."""
+    if engine.dialect.name != "postgresql":
+        return
+    if not role:
+        raise RowSecurityError("DATABASE_APP_ROLE must name the role the app runs as")
+
+    def forget(conn, *_args) -> None:
+        conn.info.pop(_APPLIED, None)
+
+    # A new transaction starts with the login role again.
+    for name in ("begin", "commit", "rollback"):
+        event.listen(engine, name, forget)
+
+    @event.listens_for(engine, "rollback_savepoint")
+    def savepoint_rolled_back(conn, *_args) -> None:
+        conn.info[_ROLLING_BACK] = True  # fired before ROLLBACK TO runs: forget once it has run
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def after(conn, cursor, statement, parameters, context, executemany) -> None:
+        if conn.info.pop(_ROLLING_BACK, False):  # ROLLBACK TO undid any set_config made since the savepoint
+            forget(conn)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def apply(conn, cursor, statement, parameters, context, executemany) -> None:
+        if conn.get_execution_options().get(OWNER):
+            return
+        wanted = (role, *settings())
+        if conn.info.get(_APPLIED) == wanted:
+            return
+        dbapi_connection = cursor.connection
+        if getattr(dbapi_connection, "autocommit", False):
+            # Transaction-local settings would vanish after this statement: never run unprotected.
+            raise RowSecurityError("autocommit connections cannot run under row-level security")
+        with dbapi_connection.cursor() as setter:
+            setter.execute(_APPLY, wanted)
+        conn.info[_APPLIED] = wanted

@@ -1,0 +1,177 @@
+"""PostgreSQL row-level security is the backstop: with the ORM guard switched off, raw SQL and Core
+statements run through the app's session as tenant A still never read, change, move, insert into or
+delete tenant B's rows (issue 8.1)."""
+import pytest
+from sqlalchemy import event, select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from app import tenancy
+from app.core.extensions import db
+from app.core.rls import OWNER, RowSecurityError
+from app.models import Customer, TenantScoped
+from app.tenancy import tenant_context, unscoped
+from tests.attacks import ATTACKS, as_tenant_a, assert_nothing_crossed, build_world
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def world(app, tenant_a, tenant_b):
+    return build_world(app, tenant_a, tenant_b)
+
+
+@pytest.fixture
+def orm_guard_off():
+    """Remove the ORM hooks (criteria, statement checks, flush checks) so only the database decides."""
+    hooks = [("do_orm_execute", tenancy._scope_queries), ("before_flush", tenancy._stamp_tenant)]
+    for name, fn in hooks:
+        event.remove(Session, name, fn)
+    yield
+    for name, fn in hooks:
+        event.listen(Session, name, fn)
+
+
+def _raw(sql: str, **params):
+    """SQL straight to the driver on the session's connection: no ORM hook sees it."""
+    return db.session.connection().exec_driver_sql(sql, params or None)
+
+
+# A DELETE the policy hides matches 0 rows: SQLAlchemy warns, the row stays (asserted below).
+@pytest.mark.filterwarnings("ignore:DELETE statement on table")
+@pytest.mark.parametrize("name", [n for n, (_, reaches_db) in ATTACKS.items() if reaches_db])
+def test_row_level_security_alone_stops_each_attack(app, world, orm_guard_off, name):
+    attack, _ = ATTACKS[name]
+    seen = None
+    with app.app_context():
+        try:
+            seen = as_tenant_a(world, attack)
+            db.session.commit()
+        except DBAPIError as exc:  # "new row violates row-level security policy"
+            assert "row-level security" in str(exc.orig), exc
+            db.session.rollback()
+    assert_nothing_crossed(app, world, seen)
+
+
+def test_a_raw_count_as_a_counts_only_as_rows_on_every_scoped_table(app, world, orm_guard_off):
+    tables = sorted({m.local_table.name for m in db.Model.registry.mappers if issubclass(m.class_, TenantScoped)})
+    with app.app_context():
+        with unscoped():
+            everyone = {t: _raw(f"SELECT count(*) FROM {t}").scalar_one() for t in tables}
+            own = {t: _raw(f"SELECT count(*) FROM {t} WHERE tenant_id = %(a)s", a=str(world.a)).scalar_one()
+                   for t in tables}
+        with tenant_context(world.a_tenant):
+            seen = {t: _raw(f"SELECT count(*) FROM {t}").scalar_one() for t in tables}
+    assert all(everyone[t] > own[t] > 0 for t in tables), (everyone, own)  # B has rows everywhere too
+    assert seen == own
+
+
+def test_raw_sql_with_no_tenant_sees_nothing(app, world):
+    with app.app_context():
+        assert _raw("SELECT count(*) FROM customers").scalar_one() == 0
+        assert _raw("UPDATE customers SET notes = 'pwned'").rowcount == 0
+    assert_nothing_crossed(app, world)
+
+
+def test_the_app_runs_as_a_role_that_cannot_bypass_the_policies(app, world):
+    with app.app_context(), tenant_context(world.a_tenant):
+        user, session_user = _raw("SELECT current_user, session_user").one()
+        superuser, bypass = _raw("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user").one()
+        owned = _raw("SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user")
+        assert (user, superuser, bypass, owned.scalar_one()) == ("tailtown_app", False, False, 0)
+    assert session_user != "tailtown_app"  # the test server's login role is a superuser, as in CI
+
+
+def test_every_scoped_table_forces_its_tenant_policy(app):
+    scoped = {m.local_table.name for m in db.Model.registry.mappers if issubclass(m.class_, TenantScoped)}
+    with app.app_context(), db.engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, count(p.polname) FROM pg_class c"
+            " LEFT JOIN pg_policy p ON p.polrelid = c.oid WHERE c.relname = ANY(%(t)s)"
+            " GROUP BY c.relname, c.relrowsecurity, c.relforcerowsecurity", {"t": sorted(scoped)}).all()
+    assert {r[0] for r in rows} == scoped
+    unprotected = [r[0] for r in rows if not (r[1] and r[2] and r[3] == 1)]
+    assert not unprotected, f"add ENABLE/FORCE ROW LEVEL SECURITY and a tenant policy for {unprotected}"
+
+
+def test_operator_code_bypasses_only_inside_unscoped(app, world):
+    with app.app_context(), tenant_context(world.a_tenant):
+        assert _raw("SELECT count(*) FROM customers").scalar_one() == 1
+        with unscoped():  # within the same transaction: the bypass is applied before the next statement
+            assert _raw("SELECT count(*) FROM customers").scalar_one() == 2
+        assert _raw("SELECT current_setting('app.bypass', true)").scalar_one() == "off"
+        assert _raw("SELECT count(*) FROM customers").scalar_one() == 1
+
+
+def test_switching_tenant_inside_one_transaction_switches_the_policy(app, world, tenant_b):
+    from app.models import Tenant
+
+    with app.app_context():
+        with unscoped():
+            b = db.session.get(Tenant, tenant_b.id)
+        with tenant_context(world.a_tenant):
+            first = _raw("SELECT tenant_id FROM customers").scalars().all()
+        with tenant_context(b):
+            second = _raw("SELECT tenant_id FROM customers").scalars().all()
+    assert [str(t) for t in first] == [str(world.a)] and [str(t) for t in second] == [str(world.b)]
+
+
+def test_a_rolled_back_savepoint_cannot_leave_the_bypass_on(app, world):
+    with app.app_context():
+        with unscoped():
+            assert _raw("SELECT count(*) FROM customers").scalar_one() == 2
+            savepoint = db.session.begin_nested()
+            _raw("SELECT 1")  # the session emits SAVEPOINT lazily, with the next statement
+        with tenant_context(world.a_tenant):
+            assert _raw("SELECT count(*) FROM customers").scalar_one() == 1  # A's settings, made in the savepoint
+            savepoint.rollback()  # ... are undone by ROLLBACK TO: the bypass is on again in the database
+            assert _raw("SELECT count(*) FROM customers").scalar_one() == 1
+            assert _raw("SELECT current_user").scalar_one() == "tailtown_app"
+
+
+def test_every_transaction_is_set_again(app, world):
+    """A pooled connection's next transaction starts as the login role: the settings are applied anew."""
+    with app.app_context(), tenant_context(world.a_tenant):
+        for end in (db.session.commit, db.session.rollback, db.session.commit):
+            assert _raw("SELECT count(*) FROM customers").scalar_one() == 1
+            end()
+
+
+def test_the_settings_end_with_the_transaction(app, world):
+    """SET LOCAL semantics: a pooled connection never carries a tenant or the app role into the next use."""
+    with app.app_context(), tenant_context(world.a_tenant), db.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT current_user").scalar_one() == "tailtown_app"
+        conn.commit()
+        cursor = conn.connection.dbapi_connection.cursor()  # below SQLAlchemy: no settings applied
+        cursor.execute("SELECT current_user, current_setting('app.tenant_id', true)")
+        user, tenant = cursor.fetchone()
+        cursor.close()
+    assert user != "tailtown_app" and tenant in ("", None)
+
+
+def test_migrations_and_cleanup_connections_run_as_the_owner(app):
+    with app.app_context(), db.engine.execution_options(**{OWNER: True}).connect() as conn:
+        assert conn.exec_driver_sql("SELECT current_user").scalar_one() != "tailtown_app"
+
+
+def test_orm_queries_through_the_app_see_only_the_tenant(app, world):
+    """The ordinary path: ORM criteria and policy agree."""
+    with app.app_context(), tenant_context(world.a_tenant):
+        assert db.session.execute(select(Customer.tenant_id)).scalars().all() == [world.a]
+        assert db.session.execute(tenancy.tenant_free(text("SELECT current_user"))).scalar_one() == "tailtown_app"
+
+
+def test_customer_search_can_still_use_its_trigram_index_under_the_policy(app, world):
+    """LIKE is marked LEAKPROOF by the migration; otherwise RLS keeps it out of index scans (a seq scan)."""
+    with app.app_context(), tenant_context(world.a_tenant):
+        _raw("SET LOCAL enable_seqscan = off")  # a few rows only: make the index the planner's choice if allowed
+        plan = "\n".join(_raw("EXPLAIN SELECT id FROM customers WHERE search_text LIKE %(q)s", q="% row%").scalars())
+    assert "ix_customers_search" in plan, plan
+
+
+def test_an_autocommit_connection_is_refused_rather_than_run_unprotected(app, world):
+    """Transaction-local settings would not outlive the statement: refuse instead of running as the owner."""
+    with app.app_context(), tenant_context(world.a_tenant), \
+            db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        with pytest.raises(RowSecurityError):
+            conn.exec_driver_sql("SELECT count(*) FROM customers")
