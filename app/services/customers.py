@@ -14,7 +14,7 @@ from app.models import ContactMethod, Customer, CustomerTag, Pet, Species, Vacci
 from app.core.pagination import paginate
 from app.services import audit
 from app.services.contact import digits, fold, normalize_email, normalize_phone
-from app.services.rows import check_version
+from app.services.rows import expect_version, refuse_stale
 from app.tenancy import current_tenant
 
 PHONE_FIELDS = ("phone", "alt_phone", "emergency_phone")
@@ -118,11 +118,12 @@ def load_customer(customer_id: uuid.UUID) -> Customer:
     return customer
 
 
-def update_customer(*, customer_id: uuid.UUID, expected_updated_at=None, **fields) -> Customer:
-    """Change contact details, notes, tags or the active flag (refused if changed since expected_updated_at)."""
+@refuse_stale
+def update_customer(*, customer_id: uuid.UUID, expected_version: int | None = None, **fields) -> Customer:
+    """Change contact details, notes, tags or the active flag (refused if its version is no longer expected_version)."""
     fields = clean_customer_fields(fields)
     customer = load_customer(customer_id)
-    check_version(customer, expected_updated_at)
+    expect_version(customer, expected_version)
     tags = fields.pop("tags", None)
     old = audit.snapshot(customer, list(fields))
     for field, value in fields.items():
@@ -152,9 +153,12 @@ def refuse_if_history(customer_id: uuid.UUID, what: str) -> None:
                        errors={"active": ["Set active to false instead."]})
 
 
-def delete_customer(*, customer_id: uuid.UUID) -> None:
+@refuse_stale
+def delete_customer(*, customer_id: uuid.UUID, expected_version: int | None = None) -> None:
     """Delete a customer with no history (pets and vaccinations go too); otherwise refuse: deactivate instead."""
     customer = load_customer(customer_id)
+    if expected_version is not None:
+        expect_version(customer, expected_version)
     refuse_if_history(customer_id, "customer")
     audit.record("customer.deleted", "customer", customer.id, changes={"name": customer.full_name})
     db.session.delete(customer)

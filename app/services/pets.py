@@ -16,7 +16,7 @@ from app.services import audit
 from app.services.compliance import known_vaccines, tenant_today
 from app.services.contact import normalize_phone
 from app.services.customers import forget_customer, load_customer, refresh_search_text, refuse_if_history
-from app.services.rows import check_version
+from app.services.rows import expect_version, refuse_stale
 from app.core.storage import MAX_DOCUMENT_BYTES, MAX_IMAGE_BYTES, sniff_document, sniff_image, storage
 from app.tenancy import current_tenant
 
@@ -103,10 +103,11 @@ def create_pet(*, customer_id: uuid.UUID, **fields) -> Pet:
     return pet
 
 
-def update_pet(*, pet_id: uuid.UUID, expected_updated_at=None, **fields) -> Pet:
-    """Edit a pet's profile, flags or owner within this tenant (refused if changed since expected_updated_at)."""
+@refuse_stale
+def update_pet(*, pet_id: uuid.UUID, expected_version: int | None = None, **fields) -> Pet:
+    """Edit a pet's profile, flags or owner within this tenant (refused if its version is no longer expected_version)."""
     pet = get_pet(pet_id=pet_id)
-    check_version(pet, expected_updated_at)
+    expect_version(pet, expected_version)
     if "alert_flags" not in fields and "medications" in fields:
         fields["alert_flags"] = pet.alert_flags
     fields = clean_pet_fields(fields)
@@ -128,9 +129,12 @@ def update_pet(*, pet_id: uuid.UUID, expected_updated_at=None, **fields) -> Pet:
     return pet
 
 
-def delete_pet(*, pet_id: uuid.UUID) -> None:
+@refuse_stale
+def delete_pet(*, pet_id: uuid.UUID, expected_version: int | None = None) -> None:
     """Delete a pet (with its vaccinations); pets that bookings refer to are deactivated instead."""
     pet = get_pet(pet_id=pet_id)
+    if expected_version is not None:
+        expect_version(pet, expected_version)
     owner_id = pet.customer_id
     refuse_if_history(owner_id, "pet")
     audit.record("pet.deleted", "pet", pet.id, changes={"name": pet.name})

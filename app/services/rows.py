@@ -1,10 +1,13 @@
 """Helpers services share: lookups by id, listing, unique names, audited edits, soft removal."""
+import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
-from app.core.errors import Conflict, NotFound
+from app.core.errors import Conflict, NotFound, StaleVersion
 from app.core.extensions import db
 from app.core.pagination import paginate
 from app.services import audit
@@ -18,11 +21,31 @@ def one_or_404(model, row_id, message: str):
     return row
 
 
-def check_version(row, expected_updated_at) -> None:
-    """Refuse an edit made from a stale form: someone saved the row after the form was opened."""
-    if expected_updated_at is not None and row.updated_at != expected_updated_at:
-        raise Conflict("Someone else saved a change since you opened this form; reload to see it, then edit again.",
-                       errors={"updated_at": ["Changed by someone else."]})
+def expect_version(row, expected: int | None) -> None:
+    """Make the coming UPDATE (or DELETE) of row say `WHERE version = expected`: the database decides, not a read.
+
+    The row is always written (updated_at moves), so even an edit of related rows only (tags, links)
+    bumps the version and is checked.
+    """
+    from app.models.base import utcnow
+
+    if expected is not None:
+        set_committed_value(row, "version", expected)
+    row.updated_at = utcnow()
+
+
+def refuse_stale(func: Callable) -> Callable:
+    """Decorate a versioned write: a version that moved on (the UPDATE matched no row) becomes StaleVersion."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except StaleDataError:
+            db.session.rollback()
+            raise StaleVersion() from None
+
+    return wrapper
 
 
 def values(items: Iterable | None) -> list[str]:

@@ -8,6 +8,7 @@ from app.core.errors import Conflict, NotFound, RuleViolation
 from app.core.extensions import db
 from app.models import Plan, Tenant, TenantStatus
 from app.services import audit
+from app.services.rows import expect_version, refuse_stale
 from app.tenancy import forget_tenant, tenant_context, valid_subdomain
 
 RESERVED_SUBDOMAINS = frozenset(
@@ -100,9 +101,11 @@ def change_tenant(*, subdomain: str, status: TenantStatus | None = None, plan: P
     return tenant
 
 
-def update_settings(*, tenant_id, **fields) -> Tenant:
+@refuse_stale
+def update_settings(*, tenant_id, expected_version: int | None = None, **fields) -> Tenant:
     """An admin edits the current tenant's business settings."""
     tenant = db.session.get(Tenant, tenant_id)
+    expect_version(tenant, expected_version)
     unknown = set(fields) - set(SETTINGS_FIELDS)
     if unknown:
         raise RuleViolation("Unknown settings.", errors={f: ["Unknown field."] for f in unknown})
