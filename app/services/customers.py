@@ -7,7 +7,7 @@ from sqlalchemy import and_, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from app.core.cache import cache_delete, cache_get, cache_set
+from app.core.cache import cached, invalidate
 from app.core.errors import Conflict, NotFound, RuleViolation
 from app.core.extensions import db
 from app.models import ContactMethod, Customer, CustomerTag, Pet, Species, Vaccination
@@ -22,7 +22,7 @@ TEXT_LIMITS = {"notes": 10_000}
 EDITABLE = ["first_name", "last_name", "email", "phone", "alt_phone", "address_line1", "address_line2", "city",
             "region", "postal_code", "emergency_name", "emergency_phone", "emergency_relationship",
             "preferred_contact", "notes", "active"]
-DETAIL_TTL = 600
+DETAIL_TTL = 300
 _TAG = re.compile(r"^[a-z0-9][a-z0-9 _-]{0,39}$")
 # Reservations and invoices register here: a customer they refer to is deactivated, never deleted.
 HISTORY_CHECKS: list = []
@@ -141,8 +141,8 @@ def update_customer(*, customer_id: uuid.UUID, expected_version: int | None = No
     if changes:
         action = "customer.deactivated" if changes.get("active", {}).get("new") is False else "customer.updated"
         audit.record(action, "customer", customer.id, changes=changes)
-    db.session.commit()
     forget_customer(customer_id)
+    db.session.commit()
     return customer
 
 
@@ -162,8 +162,8 @@ def delete_customer(*, customer_id: uuid.UUID, expected_version: int | None = No
     refuse_if_history(customer_id, "customer")
     audit.record("customer.deleted", "customer", customer.id, changes={"name": customer.full_name})
     db.session.delete(customer)
-    db.session.commit()
     forget_customer(customer_id)
+    db.session.commit()
 
 
 # --- reads ---------------------------------------------------------------------------------------
@@ -174,8 +174,9 @@ def _detail_key(customer_id: uuid.UUID) -> str:
 
 
 def forget_customer(customer_id: uuid.UUID) -> None:
-    """Drop the cached customer-with-pets; every write to the customer, its pets or vaccinations calls this."""
-    cache_delete(_detail_key(customer_id))
+    """Retire the cached customer-with-pets; every write to the customer, its pets or vaccinations calls this
+    before its commit (app/core/cache.py repeats it after the commit)."""
+    invalidate(_detail_key(customer_id))
 
 
 def get_customer(*, customer_id: uuid.UUID) -> Customer:
@@ -194,13 +195,8 @@ def customer_detail(*, customer_id: uuid.UUID) -> dict:
     from app.schemas.customers import CustomerDetailSchema
     from app.schemas.common import to_plain
 
-    key = _detail_key(customer_id)
-    cached = cache_get(key)
-    if cached is not None:
-        return cached
-    detail = to_plain(get_customer(customer_id=customer_id), CustomerDetailSchema())
-    cache_set(key, detail, timeout=DETAIL_TTL)
-    return detail
+    return cached(_detail_key(customer_id),
+                  lambda: to_plain(get_customer(customer_id=customer_id), CustomerDetailSchema()), timeout=DETAIL_TTL)
 
 
 SORTS = {

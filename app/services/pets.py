@@ -98,8 +98,8 @@ def create_pet(*, customer_id: uuid.UUID, **fields) -> Pet:
     db.session.flush()
     refresh_search_text(owner)
     audit.record("pet.created", "pet", pet.id, changes={"name": pet.name, "customer_id": str(owner.id)})
-    db.session.commit()
     forget_customer(owner.id)
+    db.session.commit()
     return pet
 
 
@@ -123,9 +123,9 @@ def update_pet(*, pet_id: uuid.UUID, expected_version: int | None = None, **fiel
     changes = audit.changes_of(old, fields)
     if changes:
         audit.record("pet.updated", "pet", pet.id, changes=changes)
-    db.session.commit()
     for owner_id in {old_owner, pet.customer_id}:
         forget_customer(owner_id)
+    db.session.commit()
     return pet
 
 
@@ -141,8 +141,8 @@ def delete_pet(*, pet_id: uuid.UUID, expected_version: int | None = None) -> Non
     db.session.delete(pet)
     db.session.flush()
     refresh_search_text(load_customer(owner_id))
-    db.session.commit()
     forget_customer(owner_id)
+    db.session.commit()
 
 
 def list_pets(*, page: int, page_size: int, species: Species | None = None, active: bool | None = None,
@@ -173,10 +173,10 @@ def set_photo(*, pet_id: uuid.UUID, data: bytes) -> Pet:
     old_key = pet.photo_key
     pet.photo_key = storage().save(tenant_id=current_tenant().id, data=data, suffix="." + mime.split("/")[1])
     audit.record("pet.photo_changed", "pet", pet.id)
+    forget_customer(pet.customer_id)
     db.session.commit()
     if old_key:
         storage().delete(old_key)
-    forget_customer(pet.customer_id)
     return pet
 
 
@@ -224,8 +224,8 @@ def add_vaccination(*, pet_id: uuid.UUID, vaccine: str, given_on: date, expires_
     db.session.flush()
     audit.record("vaccination.created", "vaccination", record.id,
                  changes={"pet_id": str(pet.id), "vaccine": record.vaccine, "expires_on": str(record.expires_on)})
-    db.session.commit()
     forget_customer(pet.customer_id)
+    db.session.commit()
     return record
 
 
@@ -253,8 +253,8 @@ def update_vaccination(*, pet_id: uuid.UUID, vaccination_id: uuid.UUID, verified
         changes["verified"] = verified
     audit.record("vaccination.updated", "vaccination", record.id, changes=changes)
     owner_id = get_pet(pet_id=pet_id).customer_id
-    db.session.commit()
     forget_customer(owner_id)
+    db.session.commit()
     return record
 
 
@@ -272,8 +272,8 @@ def delete_vaccination(*, pet_id: uuid.UUID, vaccination_id: uuid.UUID) -> None:
     owner_id = get_pet(pet_id=pet_id).customer_id
     audit.record("vaccination.deleted", "vaccination", record.id, changes={"vaccine": record.vaccine})
     db.session.delete(record)
-    db.session.commit()
     forget_customer(owner_id)
+    db.session.commit()
 
 
 def set_vaccination_document(*, pet_id: uuid.UUID, vaccination_id: uuid.UUID, data: bytes) -> Vaccination:
@@ -289,10 +289,10 @@ def set_vaccination_document(*, pet_id: uuid.UUID, vaccination_id: uuid.UUID, da
     record.document_key = storage().save(tenant_id=current_tenant().id, data=data, suffix=suffix)
     audit.record("vaccination.document_attached", "vaccination", record.id)
     owner_id = get_pet(pet_id=pet_id).customer_id
+    forget_customer(owner_id)
     db.session.commit()
     if old_key:
         storage().delete(old_key)
-    forget_customer(owner_id)
     return record
 
 

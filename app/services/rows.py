@@ -3,7 +3,9 @@ import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from sqlalchemy import event, inspect
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -24,14 +26,31 @@ def one_or_404(model, row_id, message: str):
 def expect_version(row, expected: int | None) -> None:
     """Make the coming UPDATE (or DELETE) of row say `WHERE version = expected`: the database decides, not a read.
 
-    The row is always written (updated_at moves), so even an edit of related rows only (tags, links)
-    bumps the version and is checked.
+    The row is written at commit even when only related rows changed (tags, links), so every
+    accepted edit moves the version and is checked.
     """
-    from app.models.base import utcnow
-
     if expected is not None:
         set_committed_value(row, "version", expected)
-    row.updated_at = utcnow()
+    db.session.info.setdefault(_VERSIONED, []).append((row, row.version))
+
+
+_VERSIONED = "tailtown_versioned_rows"
+
+
+@event.listens_for(Session, "before_commit")
+def _write_versioned_rows(session: Session) -> None:
+    """Touch each versioned row not written yet, at commit (not earlier: row locks keep their order)."""
+    from app.models.base import utcnow
+
+    for row, version in session.info.pop(_VERSIONED, ()):
+        state = inspect(row)
+        if not (state.deleted or state.was_deleted or state.detached) and row.version == version:
+            row.updated_at = utcnow()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_versioned_rows(session: Session) -> None:
+    session.info.pop(_VERSIONED, None)
 
 
 def refuse_stale(func: Callable) -> Callable:

@@ -63,8 +63,8 @@ def create_tenant(*, subdomain: str, name: str, plan: Plan = Plan.FREE, timezone
 
         add_default_requirements()
         audit.record("tenant.created", "tenant", tenant.id, changes={"plan": tenant.plan.value})
+        forget_tenant(subdomain)
         db.session.commit()
-    forget_tenant(subdomain)
     return tenant
 
 
@@ -96,8 +96,8 @@ def change_tenant(*, subdomain: str, status: TenantStatus | None = None, plan: P
             action = {"PAUSED": "tenant.paused", "ACTIVE": "tenant.resumed", "CANCELLED": "tenant.cancelled"}
             name_ = action.get(str(status), "tenant.updated") if "status" in changes else "tenant.updated"
             audit.record(name_, "tenant", tenant.id, changes=changes)
+        forget_tenant(subdomain)
         db.session.commit()
-    forget_tenant(subdomain)
     return tenant
 
 
@@ -116,8 +116,8 @@ def update_settings(*, tenant_id, expected_version: int | None = None, **fields)
     changes = audit.changes_of(old, fields)
     if changes:
         audit.record("tenant.settings_changed", "tenant", tenant.id, changes=changes)
-    db.session.commit()
     forget_tenant(tenant.subdomain)
+    db.session.commit()
     return tenant
 
 
