@@ -11,6 +11,7 @@ import redis
 from flask import Flask
 from flask_caching.backends.rediscache import RedisCache
 from limits.storage import RedisStorage
+from loguru import logger
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -33,9 +34,19 @@ class RedisBreaker(pybreaker.CircuitBreaker):
         return self.state.call(func, *args, **kwargs)
 
 
+class _LogStateChanges(pybreaker.CircuitBreakerListener):
+    """One log line when Redis starts or stops being skipped, instead of one per skipped command."""
+
+    def state_change(self, cb, old_state, new_state) -> None:
+        if new_state.name == pybreaker.STATE_OPEN:
+            logger.warning("redis circuit open: skipping Redis for {} s", cb.reset_timeout)
+        elif new_state.name == pybreaker.STATE_CLOSED and old_state is not None:
+            logger.info("redis circuit closed: Redis answers again")
+
+
 def make_breaker(*, failures: int, cooldown: float) -> RedisBreaker:
     """A breaker that counts only reachability failures."""
-    return RedisBreaker(fail_max=failures, reset_timeout=cooldown, name="redis",
+    return RedisBreaker(fail_max=failures, reset_timeout=cooldown, name="redis", listeners=[_LogStateChanges()],
                         exclude=[lambda exc: not isinstance(exc, REACHABILITY_ERRORS)])
 
 

@@ -24,6 +24,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from app.core.breaker import RedisCircuitOpen
 from app.core.extensions import cache, db
 
 T = TypeVar("T")
@@ -33,12 +34,18 @@ _STALE = "tailtown_stale_cache_keys"
 _pending_lock = threading.Lock()
 
 
+def _log_failure(what: str, exc: Exception) -> None:
+    """Log a real failure; a skip by the open breaker is expected (the breaker logs its own state changes)."""
+    if not isinstance(exc, RedisCircuitOpen):
+        logger.warning("{} failed: {}", what, type(exc).__name__)
+
+
 def cache_get(key: str) -> Any:
     """Read a key; None on a miss or when the cache is unreachable."""
     try:
         return cache.get(key)
     except (RedisError, OSError) as exc:
-        logger.warning("cache get failed: {}", type(exc).__name__)
+        _log_failure("cache get", exc)
         return None
 
 
@@ -47,7 +54,7 @@ def cache_set(key: str, value: Any, *, timeout: int) -> None:
     try:
         cache.set(key, value, timeout=timeout)
     except (RedisError, OSError) as exc:
-        logger.warning("cache set failed: {}", type(exc).__name__)
+        _log_failure("cache set", exc)
 
 
 def cache_delete(key: str) -> None:
@@ -55,7 +62,7 @@ def cache_delete(key: str) -> None:
     try:
         cache.delete(key)
     except (RedisError, OSError) as exc:
-        logger.warning("cache delete failed: {}", type(exc).__name__)
+        _log_failure("cache delete", exc)
 
 
 # --- generations ---------------------------------------------------------------------------------
@@ -80,7 +87,7 @@ def _bump(keys: list[str]) -> None:
     try:
         _replace_tokens(keys)
     except (RedisError, OSError) as exc:
-        logger.warning("cache invalidation failed ({}); replayed when the cache answers again", type(exc).__name__)
+        _log_failure("cache invalidation (replayed when the cache answers again)", exc)
         with _pending_lock:
             _pending().update(keys)
 
@@ -129,7 +136,7 @@ def cached(key: str, compute: Callable[[], T], *, timeout: int, accept: Callable
     try:
         entry, generation = cache.get_many(key, _generation_key(key))
     except (RedisError, OSError) as exc:
-        logger.warning("cache get failed: {}", type(exc).__name__)
+        _log_failure("cache get", exc)
         return compute()
     if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == generation and (accept is None or accept(entry[1])):
         return entry[1]
