@@ -64,8 +64,10 @@ def trust_proxies(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions to this app."""
     from app import models  # noqa: F401  (register every model on the metadata)
+    from app.core.breaker import install_breaker
     from app.core.extensions import cache, csrf, db, limiter, migrate
 
+    install_breaker(app)  # before the cache and limiter read their Redis settings
     db.init_app(app)
     register_row_security(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)

@@ -18,14 +18,16 @@ from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.elements import BindParameter, TextClause
 from sqlalchemy.sql.selectable import Alias, Join, Select, Subquery, TableClause
 
-from app.core.cache import cache_delete, cache_get, cache_set
+from app.core.cache import cached, invalidate
 from app.models.base import TenantScoped
 from app.models.tenants import Plan, Tenant, TenantStatus
 
 _current: ContextVar["TenantInfo | None"] = ContextVar("tailtown_tenant", default=None)
 _unscoped: ContextVar[bool] = ContextVar("tailtown_unscoped", default=False)
 _SUBDOMAIN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
-TENANT_CACHE_TTL = 300
+# Short: with the generation token a change shows at once; the TTL only bounds the rare cases the
+# token cannot cover (see app/core/cache.py).
+TENANT_CACHE_TTL = 60
 
 
 class TenantScopeError(RuntimeError):
@@ -115,22 +117,20 @@ def lookup_tenant(subdomain: str) -> TenantInfo | None:
     """Find a tenant by subdomain, from the cache when warm (zero SQL)."""
     if not valid_subdomain(subdomain):
         return None
-    cached = cache_get(_cache_key(subdomain))
-    if isinstance(cached, TenantInfo):
-        return cached
-    from app.core.extensions import db
 
-    tenant = db.session.execute(db.select(Tenant).where(Tenant.subdomain == subdomain)).scalar_one_or_none()
-    if tenant is None:
-        return None
-    info = TenantInfo.of(tenant)
-    cache_set(_cache_key(subdomain), info, timeout=TENANT_CACHE_TTL)
-    return info
+    def from_database() -> TenantInfo | None:
+        from app.core.extensions import db
+
+        tenant = db.session.execute(db.select(Tenant).where(Tenant.subdomain == subdomain)).scalar_one_or_none()
+        return TenantInfo.of(tenant) if tenant is not None else None
+
+    return cached(_cache_key(subdomain), from_database, timeout=TENANT_CACHE_TTL,
+                  accept=lambda value: isinstance(value, TenantInfo))
 
 
 def forget_tenant(subdomain: str) -> None:
-    """Drop a tenant from the cache; called after every change to it."""
-    cache_delete(_cache_key(subdomain))
+    """Retire a tenant's cache entry; call it before committing a change to the tenant (and again after is automatic)."""
+    invalidate(_cache_key(subdomain))
 
 
 def subdomain_from_request() -> str | None:

@@ -100,12 +100,17 @@ def test_readyz_reports_ok(client, app):
 
 
 def test_readyz_is_degraded_when_redis_is_down(client, app):
-    real = app.config["REDIS_URL"]
+    from app.core.breaker import breaker_client, make_breaker
+
+    real, real_client = app.config["REDIS_URL"], app.extensions.get("redis_health_client")
     app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there: Redis is down
+    app.extensions["redis_health_client"] = breaker_client(app.config["REDIS_URL"], socket_connect_timeout=0.25,
+                                                           breaker=make_breaker(failures=3, cooldown=5))
     try:
         r = client.get("/readyz")
     finally:
         app.config["REDIS_URL"] = real
+        app.extensions["redis_health_client"] = real_client
     assert r.status_code == 200
     assert r.json == {"status": "degraded", "checks": {"database": "ok", "redis": "down"}}
 

@@ -1,8 +1,8 @@
 """Add-ons sold with services (managers write, everyone reads)."""
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from app.api.etags import Blueprint
 from app.api.paging import page_of
 from app.auth import requires
 from app.models import Role
@@ -53,8 +53,7 @@ class AddOnById(MethodView):
     @requires(Role.MANAGER)
     def patch(self, data, addon_id):
         """Change an add-on (managers); send `If-Match`. `service_ids` replaces the whole list."""
-        blp.check_etag(service.get_addon(addon_id=addon_id), AddOnSchema)
-        return service.update_addon(addon_id=addon_id, **data)
+        return service.update_addon(addon_id=addon_id, expected_version=blp.if_match_version(addon_id), **data)
 
     @blp.response(200, AddOnSchema, description="Kept but deactivated: something refers to it")
     @blp.alt_response(204, description="Deleted: nothing referred to it")

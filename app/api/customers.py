@@ -1,8 +1,8 @@
 """Customers (households) and their pets."""
 from flask import Response, stream_with_context
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from app.api.etags import Blueprint
 from app.api.paging import page_of
 from app.auth import requires
 from app.models import Role
@@ -62,8 +62,8 @@ class CustomerById(MethodView):
     @blp.alt_response(409, schema=ErrorSchema)
     def patch(self, data, customer_id):
         """Edit contact details, notes, tags, or deactivate (`active: false`); send `If-Match`."""
-        blp.check_etag(service.customer_detail(customer_id=customer_id), CustomerDetailSchema)
-        service.update_customer(customer_id=customer_id, **data)
+        # If-Match is enforced by the UPDATE (`WHERE version = :v`), never against the cached detail.
+        service.update_customer(customer_id=customer_id, expected_version=blp.if_match_version(customer_id), **data)
         return service.customer_detail(customer_id=customer_id)
 
     @blp.etag
@@ -72,8 +72,7 @@ class CustomerById(MethodView):
     @blp.alt_response(409, schema=ErrorSchema, description="Has history: deactivate instead")
     def delete(self, customer_id):
         """Delete a customer with no history, with its pets; send `If-Match`."""
-        blp.check_etag(service.customer_detail(customer_id=customer_id), CustomerDetailSchema)
-        service.delete_customer(customer_id=customer_id)
+        service.delete_customer(customer_id=customer_id, expected_version=blp.if_match_version(customer_id))
 
 
 @blp.route("/<uuid:customer_id>/pets")

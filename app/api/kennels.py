@@ -3,8 +3,8 @@ from functools import wraps
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from app.api.etags import Blueprint
 from app.api.paging import page_of
 from app.auth import requires
 from app.models import Role
@@ -79,8 +79,7 @@ class KennelById(MethodView):
     @requires(Role.MANAGER)
     def patch(self, data, kennel_id):
         """Change a kennel (managers); send `If-Match`. Status changes go through /status."""
-        blp.check_etag(service.get_kennel(kennel_id=kennel_id), KennelSchema)
-        return service.update_kennel(kennel_id=kennel_id, **data)
+        return service.update_kennel(kennel_id=kennel_id, expected_version=blp.if_match_version(kennel_id), **data)
 
     @blp.response(200, KennelSchema, description="Kept but deactivated: bookings refer to it")
     @blp.alt_response(204, description="Deleted: nothing referred to it")

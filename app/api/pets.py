@@ -1,8 +1,8 @@
 """Pets: care profiles, photos, vaccinations and compliance."""
 from flask import Response, g, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from app.api.etags import Blueprint
 from app.api.paging import page_of
 from app.core.body import body_limit
 from app.schemas.common import ErrorSchema
@@ -44,8 +44,7 @@ class PetById(MethodView):
     @blp.alt_response(422, schema=ErrorSchema)
     def patch(self, data, pet_id):
         """Edit a pet, deactivate it, or move it to another household (`customer_id`); send `If-Match`."""
-        blp.check_etag(service.get_pet(pet_id=pet_id, with_vaccinations=True), PetDetailSchema)
-        service.update_pet(pet_id=pet_id, **data)
+        service.update_pet(pet_id=pet_id, expected_version=blp.if_match_version(pet_id), **data)
         return service.get_pet(pet_id=pet_id, with_vaccinations=True)
 
     @blp.etag
@@ -53,8 +52,7 @@ class PetById(MethodView):
     @blp.alt_response(404, schema=ErrorSchema)
     def delete(self, pet_id):
         """Delete a pet with its vaccinations (when no booking refers to it); send `If-Match`."""
-        blp.check_etag(service.get_pet(pet_id=pet_id, with_vaccinations=True), PetDetailSchema)
-        service.delete_pet(pet_id=pet_id)
+        service.delete_pet(pet_id=pet_id, expected_version=blp.if_match_version(pet_id))
 
 
 @blp.route("/<uuid:pet_id>/photo")

@@ -1,8 +1,8 @@
 """Price rules: long stays, extra pets, weekdays, holiday windows (managers write, everyone reads)."""
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from app.api.etags import Blueprint
 from app.api.paging import page_of
 from app.auth import requires
 from app.models import Role
@@ -54,8 +54,7 @@ class PriceRuleById(MethodView):
     @requires(Role.MANAGER)
     def patch(self, data, rule_id):
         """Change a price rule (managers); send `If-Match`. `service_ids` replaces the whole list."""
-        blp.check_etag(service.get_price_rule(rule_id=rule_id), PriceRuleSchema)
-        return service.update_price_rule(rule_id=rule_id, **data)
+        return service.update_price_rule(rule_id=rule_id, expected_version=blp.if_match_version(rule_id), **data)
 
     @blp.response(200, PriceRuleSchema, description="Kept but deactivated: something refers to it")
     @blp.alt_response(204, description="Deleted: nothing referred to it")

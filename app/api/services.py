@@ -1,8 +1,8 @@
 """Services on the price list (managers write, everyone reads)."""
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from app.api.etags import Blueprint
 from app.api.paging import page_of
 from app.auth import requires
 from app.models import Role
@@ -53,8 +53,7 @@ class ServiceById(MethodView):
     @requires(Role.MANAGER)
     def patch(self, data, service_id):
         """Change a service (managers); send the ETag you read as `If-Match`."""
-        blp.check_etag(service.get_service(service_id=service_id), ServiceSchema)
-        return service.update_service(service_id=service_id, **data)
+        return service.update_service(service_id=service_id, expected_version=blp.if_match_version(service_id), **data)
 
     @blp.response(200, ServiceSchema, description="Kept but deactivated: add-ons, price rules or bookings refer "
                                                   "to it")

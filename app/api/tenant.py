@@ -1,8 +1,8 @@
 """The current tenant's settings and the authenticated principal."""
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from app.api.etags import Blueprint
 from app.auth import requires
 from app.models import Role
 from app.schemas.accounts import PrincipalSchema
@@ -29,9 +29,8 @@ class TenantSettings(MethodView):
     @requires(Role.ADMIN)
     def patch(self, data):
         """Change settings (admins); send the ETag you read as `If-Match`."""
-        tenant = service.get_tenant(subdomain=current_tenant().subdomain)
-        blp.check_etag(tenant, TenantSettingsSchema)
-        return service.update_settings(tenant_id=tenant.id, **data)
+        tenant_id = current_tenant().id
+        return service.update_settings(tenant_id=tenant_id, expected_version=blp.if_match_version(tenant_id), **data)
 
 
 @blp.route("/me")

@@ -1,7 +1,7 @@
 """Staff users (admins)."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from app.api.etags import Blueprint
 from app.auth import requires
 from app.models import Role
 from app.schemas.accounts import UserCreateSchema, UserSchema, UserUpdateSchema
@@ -46,5 +46,4 @@ class UserById(MethodView):
     @requires(Role.ADMIN)
     def patch(self, data, user_id):
         """Change role, name or active flag; send `If-Match`."""
-        blp.check_etag(service.get_user(user_id=user_id), UserSchema)
-        return service.update_user(user_id=user_id, **data)
+        return service.update_user(user_id=user_id, expected_version=blp.if_match_version(user_id), **data)

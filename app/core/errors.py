@@ -35,6 +35,15 @@ class Conflict(DomainError):
     status_code = 409
 
 
+class StaleVersion(Conflict):
+    """The row changed since the client read it (its version moved on): 409 on the web, 412 for If-Match."""
+
+    MESSAGE = "Someone else saved a change since you opened this form; reload to see it, then edit again."
+
+    def __init__(self, message: str = MESSAGE, *, errors: dict | None = None) -> None:
+        super().__init__(message, errors=errors or {"version": ["Changed by someone else."]})
+
+
 class RuleViolation(DomainError):
     """A business rule refuses the request; errors name the fields involved."""
 
@@ -118,6 +127,10 @@ def _handle_csrf_error(exc: HTTPException):
 
 def _handle_domain_error(exc: DomainError):
     db.session.rollback()
+    if isinstance(exc, StaleVersion) and is_api_request():
+        # The API's version check is If-Match: losing it is a failed precondition.
+        return error_response(412, "The resource changed since you read it; GET it again and retry with its ETag.",
+                              errors=exc.errors)
     return error_response(exc.status_code, exc.message, errors=exc.errors, **exc.extra)
 
 
@@ -146,6 +159,12 @@ def _handle_database_unavailable(exc: Exception):
     return error_response(503, DATABASE_UNAVAILABLE, headers={"Retry-After": retry_after})
 
 
+def _handle_stale_data(exc: Exception):
+    """An ORM UPDATE/DELETE matched no row at the version it was read at: someone else saved first."""
+    db.session.rollback()
+    return _handle_domain_error(StaleVersion())
+
+
 def _handle_unexpected(exc: Exception):
     if isinstance(exc, HTTPException):
         return _handle_http_exception(exc)
@@ -158,6 +177,7 @@ def register_error_handlers(app: Flask) -> None:
     """Install handlers after flask-smorest's Api so web paths keep HTML errors."""
     from flask_limiter import RateLimitExceeded
     from flask_wtf.csrf import CSRFError
+    from sqlalchemy.orm.exc import StaleDataError
 
     app.register_error_handler(HTTPException, _handle_http_exception)
     app.register_error_handler(RateLimitExceeded, _handle_rate_limited)
@@ -166,4 +186,5 @@ def register_error_handlers(app: Flask) -> None:
     # Errors of the connection, not of the statement: unreachable, refused, cancelled, timed out.
     for error in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError):
         app.register_error_handler(error, _handle_database_unavailable)
+    app.register_error_handler(StaleDataError, _handle_stale_data)
     app.register_error_handler(Exception, _handle_unexpected)

@@ -7,7 +7,7 @@ from sqlalchemy import Boolean, ForeignKeyConstraint, Index, Integer, String, Un
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.extensions import db
-from app.models.base import UTCDateTime, TenantScoped, Timestamps, UUIDPrimaryKey, enum_column, utcnow
+from app.models.base import UTCDateTime, TenantScoped, Timestamps, UUIDPrimaryKey, Versioned, enum_column, utcnow
 
 
 class Role(enum.StrEnum):
@@ -24,7 +24,7 @@ class Role(enum.StrEnum):
         return self.rank >= needed.rank
 
 
-class User(UUIDPrimaryKey, TenantScoped, Timestamps, db.Model):
+class User(UUIDPrimaryKey, TenantScoped, Timestamps, Versioned, db.Model):
     """A staff member who signs in to the web pages."""
 
     __tablename__ = "users"

@@ -4,7 +4,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import ClassVar
 
-from sqlalchemy import DateTime, Enum, ForeignKey, TypeDecorator, Uuid
+from sqlalchemy import DateTime, Enum, ForeignKey, Integer, TypeDecorator, Uuid, text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 
@@ -71,3 +71,16 @@ class TenantScoped:
     def tenant_id(cls) -> Mapped[uuid.UUID]:
         return mapped_column(Uuid, ForeignKey("tenants.id", ondelete="RESTRICT"), nullable=False,
                              index=cls.tenant_id_index)
+
+
+class Versioned:
+    """An integer row version: every ORM UPDATE or DELETE of the row says `WHERE version = :v` and bumps it.
+
+    ETags are made from it and If-Match is enforced by that WHERE (app/services/rows.expect_version).
+    """
+
+    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("1"))
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict:
+        return {"version_id_col": cls.__table__.c.version}

@@ -13,7 +13,7 @@ from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, ForeignKeyConstrai
 from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
 from app.core.extensions import db
-from app.models.base import TenantScoped, Timestamps, UUIDPrimaryKey, enum_column
+from app.models.base import TenantScoped, Timestamps, UUIDPrimaryKey, enum_column, Versioned
 from app.models.pets import ServiceCategory, Species  # one definition of each, shared with vaccine rules
 
 
@@ -68,7 +68,7 @@ def _percent_to_bp(percent) -> int | None:
     return None if percent is None else int((Decimal(str(percent)) * 100).to_integral_value())
 
 
-class Service(UUIDPrimaryKey, TenantScoped, Timestamps, db.Model):
+class Service(UUIDPrimaryKey, TenantScoped, Timestamps, Versioned, db.Model):
     """Something the resort sells: boarding by the night, daycare by the day, grooming by the appointment."""
 
     __tablename__ = "services"
@@ -129,7 +129,7 @@ class AddOnService(TenantScoped, db.Model):
     service_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, index=True)
 
 
-class AddOn(UUIDPrimaryKey, TenantScoped, Timestamps, db.Model):
+class AddOn(UUIDPrimaryKey, TenantScoped, Timestamps, Versioned, db.Model):
     """An extra sold with a service: an extra walk, a bath at check-out, medication, late pickup."""
 
     __tablename__ = "addons"
@@ -172,7 +172,7 @@ class PriceRuleService(TenantScoped, db.Model):
     service_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, index=True)
 
 
-class PriceRule(UUIDPrimaryKey, TenantScoped, Timestamps, db.Model):
+class PriceRule(UUIDPrimaryKey, TenantScoped, Timestamps, Versioned, db.Model):
     """An adjustment to a stay's price: long stays, extra pets, weekdays, holiday windows.
 
     How rules combine is defined once, in app/services/pricing.py.

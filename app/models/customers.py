@@ -6,7 +6,7 @@ from sqlalchemy import Boolean, ForeignKeyConstraint, Index, String, Text, Uniqu
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.extensions import db
-from app.models.base import TenantScoped, Timestamps, UUIDPrimaryKey, enum_column
+from app.models.base import TenantScoped, Timestamps, UUIDPrimaryKey, enum_column, Versioned
 
 
 class ContactMethod(enum.StrEnum):
@@ -16,7 +16,7 @@ class ContactMethod(enum.StrEnum):
     NONE = "NONE"
 
 
-class Customer(UUIDPrimaryKey, TenantScoped, Timestamps, db.Model):
+class Customer(UUIDPrimaryKey, TenantScoped, Timestamps, Versioned, db.Model):
     """A household that brings pets; deactivated rather than deleted once history refers to it."""
 
     __tablename__ = "customers"

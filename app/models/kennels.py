@@ -7,7 +7,7 @@ from sqlalchemy import Boolean, CheckConstraint, Index, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.extensions import db
-from app.models.base import TenantScoped, Timestamps, UTCDateTime, UUIDPrimaryKey, enum_column
+from app.models.base import TenantScoped, Timestamps, UTCDateTime, UUIDPrimaryKey, enum_column, Versioned
 
 
 class KennelType(enum.StrEnum):
@@ -32,7 +32,7 @@ class KennelStatus(enum.StrEnum):
     MAINTENANCE = "MAINTENANCE"
 
 
-class Kennel(UUIDPrimaryKey, TenantScoped, Timestamps, db.Model):
+class Kennel(UUIDPrimaryKey, TenantScoped, Timestamps, Versioned, db.Model):
     """One bookable space; pets of one household may share it up to its capacity."""
 
     __tablename__ = "kennels"

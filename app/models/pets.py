@@ -9,7 +9,7 @@ from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, ForeignKeyConstrai
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.extensions import db
-from app.models.base import TenantScoped, Timestamps, UTCDateTime, UUIDPrimaryKey, enum_column
+from app.models.base import TenantScoped, Timestamps, UTCDateTime, UUIDPrimaryKey, enum_column, Versioned
 from app.models.customers import Customer
 
 
@@ -46,7 +46,7 @@ class AlertFlag(enum.StrEnum):
     BITE_HISTORY = "BITE_HISTORY"
 
 
-class Pet(UUIDPrimaryKey, TenantScoped, Timestamps, db.Model):
+class Pet(UUIDPrimaryKey, TenantScoped, Timestamps, Versioned, db.Model):
     """A pet of one household, with its care profile."""
 
     __tablename__ = "pets"
@@ -89,7 +89,7 @@ class Pet(UUIDPrimaryKey, TenantScoped, Timestamps, db.Model):
                                                              order_by="Vaccination.vaccine", lazy="raise")
 
 
-class Vaccination(UUIDPrimaryKey, TenantScoped, Timestamps, db.Model):
+class Vaccination(UUIDPrimaryKey, TenantScoped, Timestamps, Versioned, db.Model):
     """One vaccine given to a pet; valid through expires_on (inclusive)."""
 
     __tablename__ = "vaccinations"
@@ -117,7 +117,7 @@ class Vaccination(UUIDPrimaryKey, TenantScoped, Timestamps, db.Model):
         return bool(self.document_key)
 
 
-class VaccineRequirement(UUIDPrimaryKey, TenantScoped, Timestamps, db.Model):
+class VaccineRequirement(UUIDPrimaryKey, TenantScoped, Timestamps, Versioned, db.Model):
     """A vaccine a species must have for a service category (drives compliance)."""
 
     __tablename__ = "vaccine_requirements"

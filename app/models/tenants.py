@@ -6,7 +6,7 @@ from sqlalchemy import CheckConstraint, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.extensions import db
-from app.models.base import Timestamps, UUIDPrimaryKey, enum_column
+from app.models.base import Timestamps, UUIDPrimaryKey, enum_column, Versioned
 
 
 class TenantStatus(enum.StrEnum):
@@ -21,7 +21,7 @@ class Plan(enum.StrEnum):
     ENTERPRISE = "ENTERPRISE"
 
 
-class Tenant(UUIDPrimaryKey, Timestamps, db.Model):
+class Tenant(UUIDPrimaryKey, Timestamps, Versioned, db.Model):
     """A resort business; global (not tenant-scoped)."""
 
     __tablename__ = "tenants"

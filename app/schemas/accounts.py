@@ -9,6 +9,7 @@ class UserSchema(ma.Schema):
     """A staff user."""
 
     id = ma.fields.UUID(dump_only=True)
+    version = ma.fields.Integer(dump_only=True, metadata={"description": "Row version; the ETag is \"<id>-<version>\"."})
     email = ma.fields.Email(metadata={"example": "sam@happypaws.example"})
     name = ma.fields.String(metadata={"example": "Sam Rivera"})
     role = ma.fields.Enum(Role, metadata={"example": "STAFF"})

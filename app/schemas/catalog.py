@@ -51,6 +51,7 @@ class ServiceSchema(ma.Schema):
         ordered = True
 
     id = ma.fields.UUID(dump_only=True)
+    version = ma.fields.Integer(dump_only=True, metadata={"description": "Row version; the ETag is \"<id>-<version>\"."})
     name = ma.fields.String(metadata={"example": "Overnight boarding - run"})
     category = ma.fields.Enum(ServiceCategory, metadata={"example": "BOARDING"})
     description = ma.fields.String(metadata={"example": "Indoor/outdoor run, two walks a day."})
@@ -128,6 +129,7 @@ class AddOnSchema(ma.Schema):
         ordered = True
 
     id = ma.fields.UUID(dump_only=True)
+    version = ma.fields.Integer(dump_only=True, metadata={"description": "Row version; the ETag is \"<id>-<version>\"."})
     name = ma.fields.String(metadata={"example": "Extra walk"})
     description = ma.fields.String(metadata={"example": "A 20-minute one-to-one walk."})
     price_cents = ma.fields.Integer(metadata={"example": 800})
@@ -186,6 +188,7 @@ class PriceRuleSchema(ma.Schema):
         ordered = True
 
     id = ma.fields.UUID(dump_only=True)
+    version = ma.fields.Integer(dump_only=True, metadata={"description": "Row version; the ETag is \"<id>-<version>\"."})
     name = ma.fields.String(metadata={"example": "Christmas peak"})
     kind = ma.fields.Enum(RuleKind, metadata={"example": "DATE_WINDOW"})
     effect = ma.fields.Enum(RuleEffect, metadata={"example": "SURCHARGE"})

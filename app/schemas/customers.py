@@ -11,6 +11,7 @@ class CustomerBaseSchema(ma.Schema):
     """Fields shared by every customer representation."""
 
     id = ma.fields.UUID(dump_only=True)
+    version = ma.fields.Integer(dump_only=True, metadata={"description": "Row version; the ETag is \"<id>-<version>\"."})
     first_name = ma.fields.String(metadata={"example": "Jane"})
     last_name = ma.fields.String(metadata={"example": "Doe"})
     email = ma.fields.String(allow_none=True, metadata={"example": "jane@example.com"})

@@ -27,6 +27,7 @@ class KennelSchema(ma.Schema):
         ordered = True
 
     id = ma.fields.UUID(dump_only=True)
+    version = ma.fields.Integer(dump_only=True, metadata={"description": "Row version; the ETag is \"<id>-<version>\"."})
     code = ma.fields.String(metadata={"example": "A01"})
     name = ma.fields.String(metadata={"example": "Run A01"})
     type = ma.fields.Enum(KennelType, metadata={"example": "RUN"})

@@ -9,6 +9,7 @@ class VaccinationSchema(ma.Schema):
     """One vaccination record."""
 
     id = ma.fields.UUID(dump_only=True)
+    version = ma.fields.Integer(dump_only=True, metadata={"description": "Row version; the ETag is \"<id>-<version>\"."})
     pet_id = ma.fields.UUID(dump_only=True)
     vaccine = ma.fields.String(metadata={"example": "Rabies"})
     given_on = ma.fields.Date(metadata={"example": "2026-03-01"})
@@ -48,6 +49,7 @@ class PetSummarySchema(ma.Schema):
     """A pet as shown in lists: enough for a badge row."""
 
     id = ma.fields.UUID(dump_only=True)
+    version = ma.fields.Integer(dump_only=True, metadata={"description": "Row version; the ETag is \"<id>-<version>\"."})
     name = ma.fields.String(metadata={"example": "Rex"})
     species = ma.fields.Enum(Species, metadata={"example": "DOG"})
     breed = ma.fields.String(metadata={"example": "Labrador"})
@@ -145,6 +147,7 @@ class VaccineRequirementSchema(ma.Schema):
     """A required vaccine for a species and service category."""
 
     id = ma.fields.UUID(dump_only=True)
+    version = ma.fields.Integer(dump_only=True, metadata={"description": "Row version; the ETag is \"<id>-<version>\"."})
     species = ma.fields.Enum(Species, required=True, metadata={"example": "DOG"})
     category = ma.fields.Enum(ServiceCategory, required=True, metadata={"example": "BOARDING"})
     vaccine = ma.fields.String(required=True, validate=ma.validate.Length(1, 60), metadata={"example": "Bordetella"})

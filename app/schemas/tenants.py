@@ -48,6 +48,7 @@ class TenantSettingsSchema(ma.Schema):
     """The current tenant's business settings."""
 
     id = ma.fields.UUID(dump_only=True)
+    version = ma.fields.Integer(dump_only=True, metadata={"description": "Row version; the ETag is \"<id>-<version>\"."})
     subdomain = ma.fields.String(dump_only=True, metadata={"example": "happy-paws"})
     plan = ma.fields.Enum(Plan, dump_only=True)
     name = ma.fields.String(validate=ma.validate.Length(1, 200), metadata={"example": "Happy Paws Resort"})

@@ -15,7 +15,7 @@ from app.core.extensions import db
 from app.models import PasswordResetToken, Role, User
 from app.models.base import utcnow
 from app.services import audit, mail, sessions
-from app.services.rows import one_or_404
+from app.services.rows import expect_version, one_or_404, refuse_stale
 from app.tenancy import tenant_url
 
 _HASHERS: dict[tuple, PasswordHasher] = {}
@@ -99,10 +99,12 @@ def _active_admins_besides(user: User) -> int:
     ).scalar_one()
 
 
+@refuse_stale
 def update_user(*, user_id: uuid.UUID, name: str | None = None, role: Role | None = None,
-                active: bool | None = None) -> User:
+                active: bool | None = None, expected_version: int | None = None) -> User:
     """Change a user's name, role or active flag; the last active admin cannot be demoted or deactivated."""
     user = get_user(user_id=user_id)
+    expect_version(user, expected_version)
     new = {k: v for k, v in {"name": name, "role": Role(role) if role else None, "active": active}.items()
            if v is not None}
     losing_admin = user.role == Role.ADMIN and user.active and (

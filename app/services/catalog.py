@@ -16,7 +16,8 @@ from app.models import (AddOn, AddOnService, AddOnUnit, AmountType, DepositKind,
                         PriceRuleService, PriceUnit, RuleEffect, RuleKind, Service, ServiceCategory, Species)
 from app.models.catalog import WEEKDAYS
 from app.services import audit
-from app.services.rows import apply_changes, flush_unique, one_or_404, remove_or_deactivate, run_list, values
+from app.services.rows import (apply_changes, expect_version, flush_unique, one_or_404, refuse_stale,
+                               remove_or_deactivate, run_list, values)
 
 # Kennel types a new service may use when the manager does not say.
 DEFAULT_KENNEL_TYPES = {
@@ -137,9 +138,11 @@ def create_service(**fields) -> Service:
     return service
 
 
-def update_service(*, service_id: uuid.UUID, **fields) -> Service:
+@refuse_stale
+def update_service(*, service_id: uuid.UUID, expected_version: int | None = None, **fields) -> Service:
     """Change a service; the whole result is validated, not just the changed fields."""
     service = get_service(service_id=service_id)
+    expect_version(service, expected_version)
     merged = _check_service({**audit.snapshot(service, SERVICE_FIELDS), **fields})
     changed = {k: v for k, v in merged.items() if k in SERVICE_FIELDS}
     apply_changes(service, changed, "service.updated", "service")
@@ -215,9 +218,12 @@ def create_addon(*, service_ids: Iterable[uuid.UUID] = (), **fields) -> AddOn:
     return addon
 
 
-def update_addon(*, addon_id: uuid.UUID, service_ids: Iterable[uuid.UUID] | None = None, **fields) -> AddOn:
+@refuse_stale
+def update_addon(*, addon_id: uuid.UUID, service_ids: Iterable[uuid.UUID] | None = None,
+                 expected_version: int | None = None, **fields) -> AddOn:
     """Change an add-on and, when given, the services it may be added to."""
     addon = get_addon(addon_id=addon_id)
+    expect_version(addon, expected_version)
     merged = _check_addon({**audit.snapshot(addon, ADDON_FIELDS), **fields})
     # Check references before changing anything: a lookup would autoflush a half-made change.
     ids = _existing_service_ids(service_ids) if service_ids is not None else None
@@ -337,10 +343,12 @@ def create_price_rule(*, service_ids: Iterable[uuid.UUID] = (), **fields) -> Pri
     return rule
 
 
+@refuse_stale
 def update_price_rule(*, rule_id: uuid.UUID, service_ids: Iterable[uuid.UUID] | None = None,
-                      **fields) -> PriceRule:
+                      expected_version: int | None = None, **fields) -> PriceRule:
     """Change a price rule; the whole result is validated."""
     rule = get_price_rule(rule_id=rule_id)
+    expect_version(rule, expected_version)
     merged = _check_rule({**audit.snapshot(rule, RULE_FIELDS), **fields}, fields)
     # Check references before changing anything: a lookup would autoflush a half-made change.
     ids = _existing_service_ids(service_ids) if service_ids is not None else None

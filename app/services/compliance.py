@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from app.core.cache import cache_delete, cache_get, cache_set
+from app.core.cache import cached, invalidate
 from app.core.errors import Conflict, RuleViolation
 from app.core.extensions import db
 from app.models import ServiceCategory, Species, VaccineRequirement
@@ -117,14 +117,13 @@ def _requirements_key() -> str:
 
 def requirement_map() -> dict[tuple[str, str], list[str]]:
     """{(species, category): [vaccines]} for the current tenant, cached."""
-    cached = cache_get(_requirements_key())
-    if cached is not None:
-        return cached
-    mapping: dict[tuple[str, str], list[str]] = {}
-    for req in list_requirements():
-        mapping.setdefault((req.species.value, req.category.value), []).append(req.vaccine)
-    cache_set(_requirements_key(), mapping, timeout=3600)
-    return mapping
+    def from_database() -> dict[tuple[str, str], list[str]]:
+        mapping: dict[tuple[str, str], list[str]] = {}
+        for req in list_requirements():
+            mapping.setdefault((req.species.value, req.category.value), []).append(req.vaccine)
+        return mapping
+
+    return cached(_requirements_key(), from_database, timeout=3600)
 
 
 def list_requirements() -> list[VaccineRequirement]:
@@ -155,8 +154,8 @@ def add_requirement(*, species: Species, category: ServiceCategory, vaccine: str
     db.session.flush()
     audit.record("vaccine_requirement.created", "vaccine_requirement", req.id,
                  changes={"species": species, "category": category, "vaccine": vaccine})
+    invalidate(_requirements_key())
     db.session.commit()
-    cache_delete(_requirements_key())
     return req
 
 
@@ -166,8 +165,8 @@ def remove_requirement(*, requirement_id: uuid.UUID) -> None:
     audit.record("vaccine_requirement.deleted", "vaccine_requirement", req.id,
                  changes={"species": req.species, "category": req.category, "vaccine": req.vaccine})
     db.session.delete(req)
+    invalidate(_requirements_key())
     db.session.commit()
-    cache_delete(_requirements_key())
 
 
 def add_default_requirements() -> None:

@@ -8,7 +8,7 @@ from sqlalchemy import and_, exists, false, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from app.core.cache import cache_delete, cache_get, cache_set
+from app.core.cache import cached, invalidate
 from app.core.errors import Conflict, NotFound, RuleViolation
 from app.core.extensions import db
 from app.models import ContactMethod, Customer, CustomerTag, Pet, Species, Vaccination
@@ -17,7 +17,7 @@ from app.services import audit
 from app.services.compliance import tenant_today
 from app.services.contact import digits, fold, normalize_email, normalize_phone, search_terms, search_words
 from app.services.plain import customer_plain
-from app.services.rows import check_version
+from app.services.rows import expect_version, refuse_stale
 from app.tenancy import current_tenant
 
 PHONE_FIELDS = ("phone", "alt_phone", "emergency_phone")
@@ -25,7 +25,7 @@ TEXT_LIMITS = {"notes": 10_000}
 EDITABLE = ["first_name", "last_name", "email", "phone", "alt_phone", "address_line1", "address_line2", "city",
             "region", "postal_code", "emergency_name", "emergency_phone", "emergency_relationship",
             "preferred_contact", "notes", "active"]
-DETAIL_TTL = 600
+DETAIL_TTL = 300
 _TAG = re.compile(r"^[a-z0-9][a-z0-9 _-]{0,39}$")
 # Reservations and invoices register here: a customer they refer to is deactivated, never deleted.
 HISTORY_CHECKS: list = []
@@ -127,11 +127,12 @@ def load_customer(customer_id: uuid.UUID) -> Customer:
     return customer
 
 
-def update_customer(*, customer_id: uuid.UUID, expected_updated_at=None, **fields) -> Customer:
-    """Change contact details, notes, tags or the active flag (refused if changed since expected_updated_at)."""
+@refuse_stale
+def update_customer(*, customer_id: uuid.UUID, expected_version: int | None = None, **fields) -> Customer:
+    """Change contact details, notes, tags or the active flag (refused if its version is no longer expected_version)."""
     fields = clean_customer_fields(fields)
     customer = load_customer(customer_id)
-    check_version(customer, expected_updated_at)
+    expect_version(customer, expected_version)
     tags = fields.pop("tags", None)
     old = audit.snapshot(customer, list(fields))
     for field, value in fields.items():
@@ -149,8 +150,8 @@ def update_customer(*, customer_id: uuid.UUID, expected_updated_at=None, **field
     if changes:
         action = "customer.deactivated" if changes.get("active", {}).get("new") is False else "customer.updated"
         audit.record(action, "customer", customer.id, changes=changes)
-    db.session.commit()
     forget_customer(customer_id)
+    db.session.commit()
     return customer
 
 
@@ -161,14 +162,17 @@ def refuse_if_history(customer_id: uuid.UUID, what: str) -> None:
                        errors={"active": ["Set active to false instead."]})
 
 
-def delete_customer(*, customer_id: uuid.UUID) -> None:
+@refuse_stale
+def delete_customer(*, customer_id: uuid.UUID, expected_version: int | None = None) -> None:
     """Delete a customer with no history (pets and vaccinations go too); otherwise refuse: deactivate instead."""
     customer = load_customer(customer_id)
+    if expected_version is not None:
+        expect_version(customer, expected_version)
     refuse_if_history(customer_id, "customer")
     audit.record("customer.deleted", "customer", customer.id, changes={"name": customer.full_name})
     db.session.delete(customer)
-    db.session.commit()
     forget_customer(customer_id)
+    db.session.commit()
 
 
 # --- reads ---------------------------------------------------------------------------------------
@@ -179,8 +183,9 @@ def _detail_key(customer_id: uuid.UUID) -> str:
 
 
 def forget_customer(customer_id: uuid.UUID) -> None:
-    """Drop the cached customer-with-pets; every write to the customer, its pets or vaccinations calls this."""
-    cache_delete(_detail_key(customer_id))
+    """Retire the cached customer-with-pets; every write to the customer, its pets or vaccinations calls this
+    before its commit (app/core/cache.py repeats it after the commit)."""
+    invalidate(_detail_key(customer_id))
 
 
 def get_customer(*, customer_id: uuid.UUID) -> Customer:
@@ -196,13 +201,8 @@ def get_customer(*, customer_id: uuid.UUID) -> Customer:
 
 def customer_detail(*, customer_id: uuid.UUID) -> dict:
     """The customer with pets and vaccinations as plain data, from the cache when warm (no SQL)."""
-    key = _detail_key(customer_id)
-    cached = cache_get(key)
-    if cached is not None:
-        return cached
-    detail = customer_plain(get_customer(customer_id=customer_id))
-    cache_set(key, detail, timeout=DETAIL_TTL)
-    return detail
+    return cached(_detail_key(customer_id), lambda: customer_plain(get_customer(customer_id=customer_id)),
+                  timeout=DETAIL_TTL)
 
 
 SORTS = {

@@ -7,7 +7,8 @@ from app.core.extensions import db
 from app.models import Kennel, KennelSize, KennelStatus, KennelType
 from app.models.base import utcnow
 from app.services import audit
-from app.services.rows import apply_changes, flush_unique, one_or_404, remove_or_deactivate, run_list
+from app.services.rows import (apply_changes, expect_version, flush_unique, one_or_404, refuse_stale,
+                               remove_or_deactivate, run_list)
 
 KENNEL_FIELDS = ["code", "name", "type", "size", "min_weight_kg", "max_weight_kg", "capacity", "location",
                  "sort_order", "active"]
@@ -112,9 +113,11 @@ def create_kennels_bulk(*, prefix: str, start: int, end: int, digits: int | None
     return kennels
 
 
-def update_kennel(*, kennel_id: uuid.UUID, **fields) -> Kennel:
+@refuse_stale
+def update_kennel(*, kennel_id: uuid.UUID, expected_version: int | None = None, **fields) -> Kennel:
     """Change a kennel's code, type, size, capacity, location, order or active flag."""
     kennel = get_kennel(kennel_id=kennel_id)
+    expect_version(kennel, expected_version)
     merged = _check_kennel({**audit.snapshot(kennel, KENNEL_FIELDS), **fields})
     apply_changes(kennel, {k: merged[k] for k in KENNEL_FIELDS}, "kennel.updated", "kennel")
     flush_unique("code", f"A kennel with code {merged['code']!r} already exists.")

@@ -16,7 +16,7 @@ from app.services import audit
 from app.services.compliance import known_vaccines, tenant_today
 from app.services.contact import fold, normalize_phone
 from app.services.customers import forget_customer, load_customer, refresh_search_text, refuse_if_history
-from app.services.rows import check_version
+from app.services.rows import expect_version, refuse_stale
 from app.core.storage import SNIFF_BYTES, TooLarge, sniff_document, sniff_image, storage
 from app.tenancy import current_tenant
 
@@ -101,15 +101,16 @@ def create_pet(*, customer_id: uuid.UUID, **fields) -> Pet:
     db.session.flush()
     refresh_search_text(owner)
     audit.record("pet.created", "pet", pet.id, changes={"name": pet.name, "customer_id": str(owner.id)})
-    db.session.commit()
     forget_customer(owner.id)
+    db.session.commit()
     return pet
 
 
-def update_pet(*, pet_id: uuid.UUID, expected_updated_at=None, **fields) -> Pet:
-    """Edit a pet's profile, flags or owner within this tenant (refused if changed since expected_updated_at)."""
+@refuse_stale
+def update_pet(*, pet_id: uuid.UUID, expected_version: int | None = None, **fields) -> Pet:
+    """Edit a pet's profile, flags or owner within this tenant (refused if its version is no longer expected_version)."""
     pet = get_pet(pet_id=pet_id)
-    check_version(pet, expected_updated_at)
+    expect_version(pet, expected_version)
     if "alert_flags" not in fields and "medications" in fields:
         fields["alert_flags"] = pet.alert_flags
     fields = clean_pet_fields(fields)
@@ -125,23 +126,26 @@ def update_pet(*, pet_id: uuid.UUID, expected_updated_at=None, **fields) -> Pet:
     changes = audit.changes_of(old, fields)
     if changes:
         audit.record("pet.updated", "pet", pet.id, changes=changes)
-    db.session.commit()
     for owner_id in {old_owner, pet.customer_id}:
         forget_customer(owner_id)
+    db.session.commit()
     return pet
 
 
-def delete_pet(*, pet_id: uuid.UUID) -> None:
+@refuse_stale
+def delete_pet(*, pet_id: uuid.UUID, expected_version: int | None = None) -> None:
     """Delete a pet (with its vaccinations); pets that bookings refer to are deactivated instead."""
     pet = get_pet(pet_id=pet_id)
+    if expected_version is not None:
+        expect_version(pet, expected_version)
     owner_id = pet.customer_id
     refuse_if_history(owner_id, "pet")
     audit.record("pet.deleted", "pet", pet.id, changes={"name": pet.name})
     db.session.delete(pet)
     db.session.flush()
     refresh_search_text(load_customer(owner_id))
-    db.session.commit()
     forget_customer(owner_id)
+    db.session.commit()
 
 
 def list_pets(*, page: int, page_size: int, species: Species | None = None, active: bool | None = None,
@@ -186,10 +190,10 @@ def set_photo(*, pet_id: uuid.UUID, stream: BinaryIO) -> Pet:
     except TooLarge:
         raise _too_large("photo", "Photo", limit) from None
     audit.record("pet.photo_changed", "pet", pet.id)
+    forget_customer(pet.customer_id)
     db.session.commit()
     if old_key:
         storage().delete(old_key)
-    forget_customer(pet.customer_id)
     return pet
 
 
@@ -239,8 +243,8 @@ def add_vaccination(*, pet_id: uuid.UUID, vaccine: str, given_on: date, expires_
     db.session.flush()
     audit.record("vaccination.created", "vaccination", record.id,
                  changes={"pet_id": str(pet.id), "vaccine": record.vaccine, "expires_on": str(record.expires_on)})
-    db.session.commit()
     forget_customer(pet.customer_id)
+    db.session.commit()
     return record
 
 
@@ -268,8 +272,8 @@ def update_vaccination(*, pet_id: uuid.UUID, vaccination_id: uuid.UUID, verified
         changes["verified"] = verified
     audit.record("vaccination.updated", "vaccination", record.id, changes=changes)
     owner_id = get_pet(pet_id=pet_id).customer_id
-    db.session.commit()
     forget_customer(owner_id)
+    db.session.commit()
     return record
 
 
@@ -287,8 +291,8 @@ def delete_vaccination(*, pet_id: uuid.UUID, vaccination_id: uuid.UUID) -> None:
     owner_id = get_pet(pet_id=pet_id).customer_id
     audit.record("vaccination.deleted", "vaccination", record.id, changes={"vaccine": record.vaccine})
     db.session.delete(record)
-    db.session.commit()
     forget_customer(owner_id)
+    db.session.commit()
 
 
 def set_vaccination_document(*, pet_id: uuid.UUID, vaccination_id: uuid.UUID, stream: BinaryIO) -> Vaccination:
@@ -310,10 +314,10 @@ def set_vaccination_document(*, pet_id: uuid.UUID, vaccination_id: uuid.UUID, st
         raise _too_large("document", "Document", limit) from None
     audit.record("vaccination.document_attached", "vaccination", record.id)
     owner_id = get_pet(pet_id=pet_id).customer_id
+    forget_customer(owner_id)
     db.session.commit()
     if old_key:
         storage().delete(old_key)
-    forget_customer(owner_id)
     return record
 
 

@@ -1,10 +1,15 @@
 """Helpers services share: lookups by id, listing, unique names, audited edits, soft removal."""
+import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from sqlalchemy import event, inspect
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
-from app.core.errors import Conflict, NotFound
+from app.core.errors import Conflict, NotFound, StaleVersion
 from app.core.extensions import db
 from app.core.pagination import paginate
 from app.services import audit
@@ -18,11 +23,48 @@ def one_or_404(model, row_id, message: str):
     return row
 
 
-def check_version(row, expected_updated_at) -> None:
-    """Refuse an edit made from a stale form: someone saved the row after the form was opened."""
-    if expected_updated_at is not None and row.updated_at != expected_updated_at:
-        raise Conflict("Someone else saved a change since you opened this form; reload to see it, then edit again.",
-                       errors={"updated_at": ["Changed by someone else."]})
+def expect_version(row, expected: int | None) -> None:
+    """Make the coming UPDATE (or DELETE) of row say `WHERE version = expected`: the database decides, not a read.
+
+    The row is written at commit even when only related rows changed (tags, links), so every
+    accepted edit moves the version and is checked.
+    """
+    if expected is not None:
+        set_committed_value(row, "version", expected)
+    db.session.info.setdefault(_VERSIONED, []).append((row, row.version))
+
+
+_VERSIONED = "tailtown_versioned_rows"
+
+
+@event.listens_for(Session, "before_commit")
+def _write_versioned_rows(session: Session) -> None:
+    """Touch each versioned row not written yet, at commit (not earlier: row locks keep their order)."""
+    from app.models.base import utcnow
+
+    for row, version in session.info.pop(_VERSIONED, ()):
+        state = inspect(row)
+        if not (state.deleted or state.was_deleted or state.detached) and row.version == version:
+            row.updated_at = utcnow()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_versioned_rows(session: Session) -> None:
+    session.info.pop(_VERSIONED, None)
+
+
+def refuse_stale(func: Callable) -> Callable:
+    """Decorate a versioned write: a version that moved on (the UPDATE matched no row) becomes StaleVersion."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except StaleDataError:
+            db.session.rollback()
+            raise StaleVersion() from None
+
+    return wrapper
 
 
 def values(items: Iterable | None) -> list[str]:

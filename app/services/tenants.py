@@ -9,6 +9,7 @@ from app.core.extensions import db
 from app.models import Plan, Tenant, TenantStatus
 from app.services import audit
 from app.services.compliance import add_default_requirements
+from app.services.rows import expect_version, refuse_stale
 from app.tenancy import forget_tenant, tenant_context, valid_subdomain
 
 RESERVED_SUBDOMAINS = frozenset(
@@ -61,8 +62,8 @@ def create_tenant(*, subdomain: str, name: str, plan: Plan = Plan.FREE, timezone
     with tenant_context(tenant):
         add_default_requirements()
         audit.record("tenant.created", "tenant", tenant.id, changes={"plan": tenant.plan.value})
+        forget_tenant(subdomain)
         db.session.commit()
-    forget_tenant(subdomain)
     return tenant
 
 
@@ -94,14 +95,16 @@ def change_tenant(*, subdomain: str, status: TenantStatus | None = None, plan: P
             action = {"PAUSED": "tenant.paused", "ACTIVE": "tenant.resumed", "CANCELLED": "tenant.cancelled"}
             name_ = action.get(str(status), "tenant.updated") if "status" in changes else "tenant.updated"
             audit.record(name_, "tenant", tenant.id, changes=changes)
+        forget_tenant(subdomain)
         db.session.commit()
-    forget_tenant(subdomain)
     return tenant
 
 
-def update_settings(*, tenant_id, **fields) -> Tenant:
+@refuse_stale
+def update_settings(*, tenant_id, expected_version: int | None = None, **fields) -> Tenant:
     """An admin edits the current tenant's business settings."""
     tenant = db.session.get(Tenant, tenant_id)
+    expect_version(tenant, expected_version)
     unknown = set(fields) - set(SETTINGS_FIELDS)
     if unknown:
         raise RuleViolation("Unknown settings.", errors={f: ["Unknown field."] for f in unknown})
@@ -112,7 +115,7 @@ def update_settings(*, tenant_id, **fields) -> Tenant:
     changes = audit.changes_of(old, fields)
     if changes:
         audit.record("tenant.settings_changed", "tenant", tenant.id, changes=changes)
-    db.session.commit()
     forget_tenant(tenant.subdomain)
+    db.session.commit()
     return tenant
 

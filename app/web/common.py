@@ -105,13 +105,14 @@ def form_data(schema: ma.Schema, overrides: dict | None = None, *, money: dict[s
     return data
 
 
-def form_version():
-    """The `updated_at` a form was opened with (hidden input), for refusing stale saves."""
-    raw = request.form.get("updated_at")
-    try:
-        return datetime.fromisoformat(raw) if raw else None
-    except ValueError:
-        raise RuleViolation("This form is out of date; reload it.", errors={"updated_at": ["Invalid."]}) from None
+def form_version() -> int | None:
+    """The row version a form was opened with (hidden input), for refusing stale saves."""
+    raw = request.form.get("version", "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise RuleViolation("This form is out of date; reload it.", errors={"version": ["Invalid."]})
+    return int(raw)
 
 
 def load_form(schema: ma.Schema, *, partial: bool = False, overrides: dict | None = None,

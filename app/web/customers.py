@@ -105,7 +105,7 @@ def edit_contact(customer_id):
 def save_contact(customer_id):
     """Save contact details; errors come back next to each field with what was typed."""
     try:
-        service.update_customer(customer_id=customer_id, expected_updated_at=form_version(),
+        service.update_customer(customer_id=customer_id, expected_version=form_version(),
                                 **load_form(CustomerWriteSchema(), partial=True, overrides=_tags_override()))
     except FORM_ERRORS as exc:
         return render_form_error("customers/_contact_form.html", _link_duplicate(exc),

@@ -51,7 +51,7 @@ def update(pet_id):
         data.pop("customer_id", None)
         if "alert_flags" not in request.form and request.form.get("flags_present"):
             data["alert_flags"] = []  # every flag box unticked
-        service.update_pet(pet_id=pet_id, expected_updated_at=form_version(), **data)
+        service.update_pet(pet_id=pet_id, expected_version=form_version(), **data)
     except FORM_ERRORS as exc:
         pet = service.get_pet(pet_id=pet_id, with_vaccinations=True)
         return render_form_error("pets/_edit_form.html", exc, pet=pet, **CHOICES)

@@ -1,7 +1,7 @@
 """row-level security: the tailtown_app role and one tenant policy per tenant-scoped table
 
 Revision ID: c7e1a9d4b2f0
-Revises: d4e8a1c7b9f2
+Revises: c4f1e2d9a7b3
 Create Date: 2026-12-02 06:00:00.000000
 
 The tables stay owned by the role that runs the migrations; the application switches to
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c7e1a9d4b2f0'
-down_revision = 'd4e8a1c7b9f2'
+down_revision = 'c4f1e2d9a7b3'
 branch_labels = None
 depends_on = None
 

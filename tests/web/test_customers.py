@@ -276,12 +276,12 @@ def test_a_stale_contact_form_cannot_overwrite_someone_elses_save(client, tenant
     web_login(client, tenant_a, Role.STAFF)
     headers = hx_headers(client, tenant_a, f"/customers/{c['id']}")
     form = client.get(f"/customers/{c['id']}/contact/edit", base_url=tenant_a.base_url, headers=headers)
-    version = form.get_data(as_text=True).split('name="updated_at" value="')[1].split('"')[0]
+    version = form.get_data(as_text=True).split('name="version" value="')[1].split('"')[0]
     etag = client.get(f"/api/v1/customers/{c['id']}", headers=tenant_a.headers()).headers["ETag"]
     client.patch(f"/api/v1/customers/{c['id']}", headers=tenant_a.headers(**{"If-Match": etag}),
                  json={"notes": "Saved by the other clerk"})
     r = client.post(f"/customers/{c['id']}/contact", base_url=tenant_a.base_url, headers=headers,
-                    data={"first_name": "Jane", "last_name": "Doe", "notes": "Mine", "updated_at": version,
+                    data={"first_name": "Jane", "last_name": "Doe", "notes": "Mine", "version": version,
                           "active": ["false", "true"]})
     assert r.status_code == 409 and "Someone else saved a change" in r.get_data(as_text=True)
     assert client.get(f"/api/v1/customers/{c['id']}", headers=tenant_a.headers()).json["notes"] == \
@@ -293,12 +293,12 @@ def test_a_stale_pet_form_cannot_overwrite_someone_elses_save(client, tenant_a):
     pet = _pet(client, tenant_a, c["id"])
     web_login(client, tenant_a, Role.STAFF)
     page = client.get(f"/pets/{pet['id']}/edit", base_url=tenant_a.base_url).get_data(as_text=True)
-    version = page.split('name="updated_at" value="')[1].split('"')[0]
+    version = page.split('name="version" value="')[1].split('"')[0]
     headers = hx_headers(client, tenant_a, f"/pets/{pet['id']}/edit")
     etag = client.get(f"/api/v1/pets/{pet['id']}", headers=tenant_a.headers()).headers["ETag"]
     client.patch(f"/api/v1/pets/{pet['id']}", headers=tenant_a.headers(**{"If-Match": etag}), json={"breed": "Lab"})
     r = client.post(f"/pets/{pet['id']}", base_url=tenant_a.base_url, headers=headers,
-                    data={"name": "Rex", "species": "DOG", "breed": "Poodle", "updated_at": version})
+                    data={"name": "Rex", "species": "DOG", "breed": "Poodle", "version": version})
     assert r.status_code == 409
     ok = client.post(f"/pets/{pet['id']}", base_url=tenant_a.base_url, headers=headers,
                      data={"name": "Rex", "species": "DOG", "breed": "Poodle"})

@@ -1,0 +1,127 @@
+"""One circuit breaker around every use of Redis (cache, rate limits, readiness) in an app.
+
+After REDIS_BREAKER_FAILURES connection failures or timeouts in a row, Redis is skipped for
+REDIS_BREAKER_COOLDOWN seconds: cache reads go straight to the database and rate limits to
+memory, at no cost. Then one command is let through to see whether Redis is back.
+"""
+from typing import ClassVar
+
+import pybreaker
+import redis
+from flask import Flask
+from flask_caching.backends.rediscache import RedisCache
+from limits.storage import RedisStorage
+from loguru import logger
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+# Unreachable or too slow: what trips the breaker. A command error (wrong type, script error) does not.
+REACHABILITY_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
+
+
+class RedisCircuitOpen(redis.exceptions.ConnectionError):
+    """Redis was skipped because the breaker is open (a ConnectionError, so callers treat it as down)."""
+
+
+class RedisBreaker(pybreaker.CircuitBreaker):
+    """pybreaker's breaker, minus its lock around the guarded call.
+
+    pybreaker holds one lock for the whole call, which would queue every thread of a worker behind
+    one slow Redis command; the state changes themselves are still locked.
+    """
+
+    def call(self, func, *args, **kwargs):
+        return self.state.call(func, *args, **kwargs)
+
+
+class _LogStateChanges(pybreaker.CircuitBreakerListener):
+    """One log line when Redis starts or stops being skipped, instead of one per skipped command."""
+
+    def state_change(self, cb, old_state, new_state) -> None:
+        if new_state.name == pybreaker.STATE_OPEN:
+            logger.warning("redis circuit open: skipping Redis for {} s", cb.reset_timeout)
+        elif new_state.name == pybreaker.STATE_CLOSED and old_state is not None:
+            logger.info("redis circuit closed: Redis answers again")
+
+
+def make_breaker(*, failures: int, cooldown: float) -> RedisBreaker:
+    """A breaker that counts only reachability failures."""
+    return RedisBreaker(fail_max=failures, reset_timeout=cooldown, name="redis", listeners=[_LogStateChanges()],
+                        exclude=[lambda exc: not isinstance(exc, REACHABILITY_ERRORS)])
+
+
+def guarded(breaker: RedisBreaker, func, *args, **kwargs):
+    """Run one Redis operation through the breaker; an open breaker raises RedisCircuitOpen at once."""
+    try:
+        return breaker.call(func, *args, **kwargs)
+    except pybreaker.CircuitBreakerError as exc:
+        raise RedisCircuitOpen(str(exc)) from None
+
+
+class BreakerRedis(redis.Redis):
+    """A redis-py client whose every command and pipeline goes through the breaker."""
+
+    def __init__(self, *args, breaker: RedisBreaker, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.breaker = breaker
+
+    def execute_command(self, *args, **options):
+        return guarded(self.breaker, super().execute_command, *args, **options)
+
+    def pipeline(self, transaction: bool = True, shard_hint=None):
+        pipe = super().pipeline(transaction, shard_hint)
+        execute = pipe.execute
+        pipe.execute = lambda raise_on_error=True: guarded(self.breaker, execute, raise_on_error)
+        return pipe
+
+
+def breaker_client(url: str, *, breaker: RedisBreaker, **options) -> BreakerRedis:
+    """A guarded client for url; one attempt per command (the breaker, not retries, decides when to try again)."""
+    options.setdefault("retry", Retry(NoBackoff(), 0))
+    return BreakerRedis(connection_pool=redis.ConnectionPool.from_url(url, **options), breaker=breaker)
+
+
+class BreakerRedisCache(RedisCache):
+    """Flask-Caching's Redis backend on a guarded client (CACHE_TYPE = "app.core.breaker.BreakerRedisCache")."""
+
+    @classmethod
+    def factory(cls, app, config, args, kwargs):
+        options = dict(config.get("CACHE_OPTIONS") or {})
+        breaker = options.pop("breaker")
+        client = breaker_client(config["CACHE_REDIS_URL"], breaker=breaker, **options)
+        return cls(*args, host=client, key_prefix=config.get("CACHE_KEY_PREFIX") or "", **kwargs)
+
+
+class BreakerRedisStorage(RedisStorage):
+    """The rate limiter's Redis storage on a guarded client (RATELIMIT_STORAGE_URI = "breaker+redis://...").
+
+    When the breaker is open a limit check fails at once, so Flask-Limiter switches to its
+    in-memory fallback without waiting on Redis; its periodic `check()` is a guarded PING too.
+    """
+
+    STORAGE_SCHEME: ClassVar[list[str]] = ["breaker+redis", "breaker+rediss"]
+
+    def __init__(self, uri: str, breaker: RedisBreaker | None = None, **options) -> None:
+        uri = uri.removeprefix("breaker+")
+        options.setdefault("retry", Retry(NoBackoff(), 0))
+        super().__init__(uri, **options)
+        self.storage = BreakerRedis(connection_pool=redis.ConnectionPool.from_url(uri, **options),
+                                    breaker=breaker or make_breaker(failures=3, cooldown=5))
+        self.initialize_storage(uri)
+
+
+def install_breaker(app: Flask) -> RedisBreaker | None:
+    """Give the app's cache and limiter one shared breaker (before their init_app); None without Redis."""
+    if not app.config.get("REDIS_URL"):
+        return None
+    breaker = make_breaker(failures=int(app.config["REDIS_BREAKER_FAILURES"]),
+                           cooldown=float(app.config["REDIS_BREAKER_COOLDOWN"]))
+    app.extensions["redis_breaker"] = breaker
+    app.config["CACHE_TYPE"] = "app.core.breaker.BreakerRedisCache"
+    app.config["CACHE_OPTIONS"] = {**(app.config.get("CACHE_OPTIONS") or {}), "breaker": breaker}
+    app.config["RATELIMIT_STORAGE_URI"] = "breaker+" + app.config["REDIS_URL"]
+    app.config["RATELIMIT_STORAGE_OPTIONS"] = {**(app.config.get("RATELIMIT_STORAGE_OPTIONS") or {}),
+                                               "breaker": breaker}
+    options = {k: v for k, v in app.config["CACHE_OPTIONS"].items() if k != "breaker"}
+    app.extensions["redis_health_client"] = breaker_client(app.config["REDIS_URL"], breaker=breaker, **options)
+    return breaker
