@@ -53,10 +53,11 @@ def test_a_read_that_began_before_a_write_is_never_served(app, tenant_a, tenant_
 
 def test_an_invalidation_inside_a_transaction_is_repeated_after_the_commit(app, tenant_a, tenant_b):
     from app.core.extensions import db
+    from app.tenancy import tenant_free
 
     key = f"probe:{tenant_a.id}"
     with app.app_context():
-        db.session.execute(db.text("SELECT 1"))  # a transaction is open
+        db.session.execute(tenant_free(db.text("SELECT 1")))  # a transaction is open
         invalidate(key)
         assert cached(key, lambda: "read before the commit", timeout=60) == "read before the commit"
         db.session.commit()

@@ -1,5 +1,5 @@
 """Customers (households) and their pets."""
-from flask import Response, stream_with_context
+from flask import Response
 from flask.views import MethodView
 
 from app.api.etags import Blueprint
@@ -42,7 +42,7 @@ class CustomerExport(MethodView):
     @requires(Role.MANAGER)
     def get(self):
         """Every customer and pet as CSV, in the import format (managers)."""
-        return Response(stream_with_context(customer_csv.export_chunks()), mimetype="text/csv",
+        return Response(customer_csv.export_chunks(), mimetype="text/csv",
                         headers={"Content-Disposition": "attachment; filename=customers.csv"})
 
 

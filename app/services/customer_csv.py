@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -151,10 +152,12 @@ def export_rows() -> Iterator[dict[str, Any]]:
 def export_chunks(rows_per_chunk: int | None = None) -> Iterator[str]:
     """The tenant's customers and pets as CSV text in chunks, for a streamed response (every cell neutralised)."""
     rows_per_chunk = rows_per_chunk or EXPORT_CHUNK_ROWS
-    tenant = current_tenant()  # bound now: a streamed body is produced after the view has returned
+    # Bound now: a streamed body is produced after the view has returned and its request context is
+    # gone, so the generator brings its own app context (database session) and tenant.
+    app, tenant = current_app._get_current_object(), current_tenant()
 
     def chunks() -> Iterator[str]:
-        with tenant_context(tenant):
+        with app.app_context(), tenant_context(tenant):
             out = io.StringIO()
             writer = csv.DictWriter(out, fieldnames=COLUMNS, extrasaction="ignore")
             writer.writeheader()
