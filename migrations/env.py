@@ -114,6 +114,9 @@ def run_migrations_online():
                 # The app's statement timeout must not cut a long index build short; LOCAL: this
                 # transaction only, so the pooled connection keeps it afterwards (lock_timeout stays).
                 connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
+                # Data migrations see every tenant's rows even when the owner is not a superuser
+                # (FORCE ROW LEVEL SECURITY applies to owners too); LOCAL: this transaction only.
+                connection.exec_driver_sql("SELECT set_config('app.bypass', 'on', true)")
             context.run_migrations()
 
 

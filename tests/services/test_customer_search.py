@@ -29,8 +29,12 @@ def _tenant(fx):
 
 
 def _run(step):
-    with db.engine.begin() as conn, Operations.context(MigrationContext.configure(conn)):
-        step()
+    # As migrations run (migrations/env.py): the owner, with the row-security bypass on.
+    with db.engine.connect().execution_options(tailtown_owner=True) as conn, conn.begin():
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SELECT set_config('app.bypass', 'on', true)")
+        with Operations.context(MigrationContext.configure(conn)):
+            step()
     db.session.expire_all()
 
 
