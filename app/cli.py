@@ -96,7 +96,8 @@ def create_user(subdomain, email, name, role, password):
                                         password=password)
         except DomainError as exc:
             _fail(exc)
-    click.echo(f"created {user.role.value} {user.id}")
+        # Inside the tenant: after the commit the row reloads, and row security hides it from no tenant.
+        click.echo(f"created {user.role.value} {user.id}")
 
 
 @keys_cli.command("create")
@@ -107,7 +108,7 @@ def create_key(subdomain, name, role):
     """Create an API key; the secret is printed once, alone on the last line."""
     with tenant_context(_tenant(subdomain)):
         key, secret = api_keys.create_api_key(name=name, role=Role(role.upper()))
-    click.echo(f"created key {key.id} ({key.role.value}); store this secret now, it is not shown again:")
+        click.echo(f"created key {key.id} ({key.role.value}); store this secret now, it is not shown again:")
     click.echo(secret)
 
 

@@ -1,0 +1,24 @@
+"""The operator CLI end to end: what it prints works, and stays inside the tenant it names."""
+
+
+def _run(app, *args):
+    result = app.test_cli_runner().invoke(args=list(args))
+    assert result.exit_code == 0, (result.output, result.exception)
+    return result.output.strip().splitlines()
+
+
+def test_cli_creates_a_tenant_a_user_and_a_working_key_that_stays_in_its_tenant(app, client, tenant_b):
+    created = _run(app, "tenants", "create", "cli-paws", "--name", "Cli Paws", "--plan", "PRO")
+    assert created[-1].startswith("created cli-paws")
+    user = _run(app, "users", "create", "--tenant", "cli-paws", "--email", "owner@cli.example", "--role", "ADMIN",
+                "--password", "a-long-enough-password")
+    assert user[-1].startswith("created ADMIN ")
+    out = _run(app, "api-keys", "create", "--tenant", "cli-paws", "--name", "sync", "--role", "ADMIN")
+    assert out[0].startswith("created key ")
+    secret = out[-1]
+    me = client.get("/api/v1/me", headers={"X-Tenant": "cli-paws", "Authorization": f"Bearer {secret}"})
+    assert me.status_code == 200 and me.json["tenant"] == "cli-paws"
+    other = client.get("/api/v1/me", headers={"X-Tenant": tenant_b.subdomain, "Authorization": f"Bearer {secret}"})
+    assert other.status_code == 401
+    assert "owner@cli.example" not in client.get("/api/v1/users", headers=tenant_b.headers()).get_data(as_text=True)
+    assert client.get("/api/v1/me", headers=tenant_b.headers()).status_code == 200
