@@ -69,6 +69,10 @@ def register_extensions(app: Flask) -> None:
 
     install_breaker(app)  # before the cache and limiter read their Redis settings
     db.init_app(app)
+    # Registered after Flask-SQLAlchemy's own teardown, so it runs first (teardowns run in reverse).
+    from app.core.errors import close_session_quietly
+
+    app.teardown_appcontext(close_session_quietly)
     register_row_security(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     cache.init_app(app)

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from app.core.extensions import db
+from app.tenancy import tenant_free
 from tests.conftest import BACKEND
 
 DOWN = textwrap.dedent("""
@@ -74,8 +75,8 @@ def locked_customers(app, database_url):
 @pytest.mark.postgres
 def test_every_connection_has_the_statement_and_lock_timeouts(app):
     with app.app_context():
-        assert db.session.execute(text("SHOW statement_timeout")).scalar_one() == "5s"
-        assert db.session.execute(text("SHOW lock_timeout")).scalar_one() == "2s"
+        assert db.session.execute(tenant_free(text("SHOW statement_timeout"))).scalar_one() == "5s"
+        assert db.session.execute(tenant_free(text("SHOW lock_timeout"))).scalar_one() == "2s"
 
 
 @pytest.mark.postgres

@@ -168,9 +168,23 @@ def _handle_stale_data(exc: Exception):
 def _handle_unexpected(exc: Exception):
     if isinstance(exc, HTTPException):
         return _handle_http_exception(exc)
-    db.session.rollback()
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return _handle_database_unavailable(exc)  # the server went away mid-statement: retry soon, not a 500
+    try:
+        db.session.rollback()
+    except sa_exc.DBAPIError:
+        logger.debug("rollback after an unexpected error failed too")
     logger.opt(exception=exc).error("unhandled error on {} {}", request.method, request.path)
     return error_response(500, InternalServerError.description)
+
+
+def close_session_quietly(_exc) -> None:
+    """End the request's session; a connection lost after the answer was made must not turn it into a 500."""
+    try:
+        db.session.remove()
+    except sa_exc.DBAPIError as exc:  # the rollback on a dead connection; the pool has invalidated it
+        logger.warning("closing the database session failed: {}", type(exc.orig).__name__)
+        db.session.registry.clear()
 
 
 def register_error_handlers(app: Flask) -> None:
