@@ -1,4 +1,5 @@
 """The one place that resolves the current tenant and scopes every query to it."""
+import contextlib
 import functools
 import re
 import sys
@@ -293,10 +294,8 @@ def _as_tenant_id(value) -> uuid.UUID:
     if isinstance(value, BindParameter):
         value = value.effective_value
     if isinstance(value, str):
-        try:
+        with contextlib.suppress(ValueError):  # not a UUID: refused below
             value = uuid.UUID(value)
-        except ValueError:
-            pass
     if not isinstance(value, uuid.UUID):
         _refuse("INSERT with a tenant_id that is not a literal UUID")
     return value

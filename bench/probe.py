@@ -20,10 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from pgwire import PgWireCounter  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
-
-from pgwire import PgWireCounter  # noqa: E402
 
 WARM = 3  # the first requests fill the tenant cache, open the pool and stamp the key's last_used_at
 COUNT_SAMPLES = 20

@@ -7,6 +7,7 @@ limits, then with the limits raised. Prints a table and writes it to bench/resul
 Stops gunicorn and drops the database at the end, even on failure. See bench/README.md.
 """
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -17,7 +18,7 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -246,7 +247,7 @@ class Server:
 
     def start(self) -> "Server":
         log(f"gunicorn [{self.label}] {' '.join(self.extra_args)} {self.target} on 127.0.0.1:{self.port}")
-        self._log = open(self.log_path, "w")
+        self._log = open(self.log_path, "w")  # noqa: SIM115  (kept open for the server's lifetime; closed in stop())
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--no-control-socket", *self.extra_args, self.target],
             cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
@@ -437,7 +438,7 @@ def fmt_statuses(statuses: dict) -> str:
 
 def report(results: list, probe: dict | None, opts, notes: list[str], busy: float) -> str:
     lines = [
-        f"Tailtown bench {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%SZ}, rev {git_revision()}",
+        f"Tailtown bench {datetime.now(UTC):%Y-%m-%d %H:%M:%SZ}, rev {git_revision()}",
         f"{os.cpu_count()} CPUs (wrk and gunicorn share them), {busy:.0%} busy with other work at the start; "
         f"gunicorn {opts.workers} sync workers; wrk {opts.threads} threads, {opts.connections} connections, "
         f"{opts.duration} s per scenario (split between parallel wrk runs)",
@@ -622,10 +623,8 @@ def main() -> int:
         for server in servers:
             server.stop()
         drop_database()
-        try:
+        with contextlib.suppress(BenchError):
             flush_redis()
-        except BenchError:
-            pass
 
     text = report(results, probe, opts, notes, busy)
     if failed:

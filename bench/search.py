@@ -45,15 +45,15 @@ def run(url: str, args) -> None:
     os.environ["LOG_LEVEL"] = "WARNING"
     from flask_migrate import upgrade
 
+    import app.demo.customers as demo
     from app import create_app
-    from app.demo.customers import demo_csv
     from app.core.extensions import db
     from app.core.rls import OWNER
+    from app.demo.customers import demo_csv
     from app.services import customers, tenants
     from app.services.compliance import tenant_today
     from app.services.customer_csv import import_customers
     from app.tenancy import tenant_context
-    import app.demo.customers as demo
     from config import TestConfig
 
     app = create_app(TestConfig(database_url=url))

@@ -4,8 +4,8 @@ delete tenant B's rows (issue 8.1)."""
 import pytest
 from sqlalchemy import event, select, text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from app import tenancy
 from app.core.extensions import db
@@ -175,6 +175,6 @@ def test_customer_search_can_still_use_its_trigram_index_under_the_policy(app, w
 def test_an_autocommit_connection_is_refused_rather_than_run_unprotected(app, world):
     """Transaction-local settings would not outlive the statement: refuse instead of running as the owner."""
     with app.app_context(), tenant_context(world.a_tenant), \
-            db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        with pytest.raises(RowSecurityError):
-            conn.exec_driver_sql("SELECT count(*) FROM customers")
+            db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn, \
+            pytest.raises(RowSecurityError):
+        conn.exec_driver_sql("SELECT count(*) FROM customers")

@@ -7,8 +7,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.core.extensions import db
-from app.models import (AddOnService, Customer, CustomerTag, Kennel, PasswordResetToken, PriceRuleService, Role, Tenant,
-                        TenantScoped, User, Vaccination)
+from app.models import (
+    AddOnService,
+    Customer,
+    CustomerTag,
+    Kennel,
+    PasswordResetToken,
+    PriceRuleService,
+    Role,
+    Tenant,
+    TenantScoped,
+    User,
+    Vaccination,
+)
 from app.models.base import utcnow
 from app.services import accounts
 from app.tenancy import TenantScopeError, tenant_context, tenant_free, unscoped

@@ -1,13 +1,23 @@
 """The versioned REST API: one flask-smorest blueprint per resource under /api/v1."""
 import marshmallow as ma
 from flask import Flask
-
-from app.api import api_keys, audit, platform, tenant, users
-from app.api import addons, kennels, price_rules, quotes
-from app.api import services as catalog_services
-from app.api import customers, pets, vaccine_requirements
 from flask_smorest import Blueprint
 
+from app.api import (
+    addons,
+    api_keys,
+    audit,
+    customers,
+    kennels,
+    pets,
+    platform,
+    price_rules,
+    quotes,
+    services as catalog_services,
+    tenant,
+    users,
+    vaccine_requirements,
+)
 from app.auth import authenticate_api_request
 from app.core.extensions import api, csrf
 from app.limits import api_limit, operator_limit

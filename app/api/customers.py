@@ -7,8 +7,13 @@ from app.api.paging import page_of
 from app.auth import requires
 from app.models import Role
 from app.schemas.common import ErrorSchema
-from app.schemas.customers import (CustomerCreateSchema, CustomerDetailSchema, CustomerListItemSchema,
-                                   CustomerQuerySchema, CustomerWriteSchema)
+from app.schemas.customers import (
+    CustomerCreateSchema,
+    CustomerDetailSchema,
+    CustomerListItemSchema,
+    CustomerQuerySchema,
+    CustomerWriteSchema,
+)
 from app.schemas.pets import PetCreateSchema, PetDetailSchema
 from app.services import customer_csv, customers as service, pets as pet_service
 

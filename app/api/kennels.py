@@ -9,8 +9,15 @@ from app.api.paging import page_of
 from app.auth import requires
 from app.models import Role
 from app.schemas.common import ErrorSchema
-from app.schemas.kennels import (KENNEL_EXAMPLE, KennelBulkSchema, KennelCreateSchema, KennelQuerySchema, KennelSchema,
-                                 KennelStatusSchema, KennelUpdateSchema)
+from app.schemas.kennels import (
+    KENNEL_EXAMPLE,
+    KennelBulkSchema,
+    KennelCreateSchema,
+    KennelQuerySchema,
+    KennelSchema,
+    KennelStatusSchema,
+    KennelUpdateSchema,
+)
 from app.services import kennels as service
 
 blp = Blueprint("kennels", __name__, url_prefix="/api/v1/kennels",

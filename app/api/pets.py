@@ -6,9 +6,17 @@ from app.api.etags import Blueprint
 from app.api.paging import page_of
 from app.core.body import body_limit
 from app.schemas.common import ErrorSchema
-from app.schemas.pets import (ComplianceQuerySchema, ComplianceSchema, PetDetailSchema, PetQuerySchema,
-                              PetSummarySchema, PetWriteSchema, VaccinationCreateSchema, VaccinationSchema,
-                              VaccinationWriteSchema)
+from app.schemas.pets import (
+    ComplianceQuerySchema,
+    ComplianceSchema,
+    PetDetailSchema,
+    PetQuerySchema,
+    PetSummarySchema,
+    PetWriteSchema,
+    VaccinationCreateSchema,
+    VaccinationSchema,
+    VaccinationWriteSchema,
+)
 from app.services import compliance, pets as service
 
 blp = Blueprint("pets", __name__, url_prefix="/api/v1/pets", description="Pets, vaccinations and compliance.")

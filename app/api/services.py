@@ -6,8 +6,13 @@ from app.api.etags import Blueprint
 from app.api.paging import page_of
 from app.auth import requires
 from app.models import Role
-from app.schemas.catalog import (SERVICE_EXAMPLE, ServiceCreateSchema, ServiceQuerySchema, ServiceSchema,
-                                 ServiceUpdateSchema)
+from app.schemas.catalog import (
+    SERVICE_EXAMPLE,
+    ServiceCreateSchema,
+    ServiceQuerySchema,
+    ServiceSchema,
+    ServiceUpdateSchema,
+)
 from app.schemas.common import ErrorSchema
 from app.services import catalog as service
 

@@ -2,8 +2,8 @@
 from datetime import date
 from decimal import Decimal
 
-from app.demo import seeder
 from app.core.extensions import db
+from app.demo import seeder
 from app.models import AddOn, Kennel, PriceRule, Service
 from app.services import catalog, kennels
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from app.demo import seeder
 from app.core.extensions import db
+from app.demo import seeder
 from app.models import Customer
 from app.services.compliance import tenant_today
 from app.services.customer_csv import COLUMNS, import_customers

@@ -2,12 +2,23 @@
 from app.models.accounts import ApiKey, PasswordResetToken, Role, User, UserSession
 from app.models.audit import AuditEvent
 from app.models.base import TenantScoped
-from app.models.catalog import (AddOn, AddOnService, AddOnUnit, AmountType, DepositKind, PriceRule, PriceRuleService,
-                                PriceUnit, RuleEffect, RuleKind, Service)
+from app.models.catalog import (
+                                AddOn,
+                                AddOnService,
+                                AddOnUnit,
+                                AmountType,
+                                DepositKind,
+                                PriceRule,
+                                PriceRuleService,
+                                PriceUnit,
+                                RuleEffect,
+                                RuleKind,
+                                Service,
+)
 from app.models.customers import ContactMethod, Customer, CustomerTag
-from app.models.pets import AlertFlag, Pet, ServiceCategory, Sex, Species, Vaccination, VaccineRequirement
 from app.models.kennels import Kennel, KennelSize, KennelStatus, KennelType
 from app.models.mail import OutboundEmail
+from app.models.pets import AlertFlag, Pet, ServiceCategory, Sex, Species, Vaccination, VaccineRequirement
 from app.models.tenants import Plan, Tenant, TenantStatus
 
 __all__ = [

@@ -7,7 +7,7 @@ from sqlalchemy import Boolean, ForeignKeyConstraint, Index, Integer, String, Un
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.extensions import db
-from app.models.base import UTCDateTime, TenantScoped, Timestamps, UUIDPrimaryKey, Versioned, enum_column, utcnow
+from app.models.base import TenantScoped, Timestamps, UTCDateTime, UUIDPrimaryKey, Versioned, enum_column, utcnow
 
 
 class Role(enum.StrEnum):

@@ -6,7 +6,7 @@ from sqlalchemy import JSON, Index, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.extensions import db
-from app.models.base import UTCDateTime, TenantScoped, UUIDPrimaryKey, utcnow
+from app.models.base import TenantScoped, UTCDateTime, UUIDPrimaryKey, utcnow
 
 
 class AuditEvent(UUIDPrimaryKey, TenantScoped, db.Model):

@@ -8,12 +8,22 @@ import uuid
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, ForeignKeyConstraint, Integer, String, Text,
-                        UniqueConstraint, Uuid)
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKeyConstraint,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
 from app.core.extensions import db
-from app.models.base import TenantScoped, Timestamps, UUIDPrimaryKey, enum_column, Versioned
+from app.models.base import TenantScoped, Timestamps, UUIDPrimaryKey, Versioned, enum_column
 from app.models.pets import ServiceCategory, Species  # one definition of each, shared with vaccine rules
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import Boolean, ForeignKeyConstraint, Index, String, Text, Uniqu
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.extensions import db
-from app.models.base import TenantScoped, Timestamps, UUIDPrimaryKey, enum_column, Versioned
+from app.models.base import TenantScoped, Timestamps, UUIDPrimaryKey, Versioned, enum_column
 
 
 class ContactMethod(enum.StrEnum):

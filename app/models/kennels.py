@@ -7,7 +7,7 @@ from sqlalchemy import Boolean, CheckConstraint, Index, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.extensions import db
-from app.models.base import TenantScoped, Timestamps, UTCDateTime, UUIDPrimaryKey, enum_column, Versioned
+from app.models.base import TenantScoped, Timestamps, UTCDateTime, UUIDPrimaryKey, Versioned, enum_column
 
 
 class KennelType(enum.StrEnum):

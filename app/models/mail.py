@@ -5,8 +5,7 @@ from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.extensions import db
-from app.models.base import UTCDateTime, TenantScoped, UUIDPrimaryKey, utcnow
-
+from app.models.base import TenantScoped, UTCDateTime, UUIDPrimaryKey, utcnow
 
 SECRET_MARKER = "[[secret]]"
 SECRET_ERASED = "[link removed once sent]"

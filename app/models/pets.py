@@ -4,12 +4,23 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, ForeignKeyConstraint, Index, Numeric, String, Text,
-                        UniqueConstraint, Uuid)
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKeyConstraint,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.extensions import db
-from app.models.base import TenantScoped, Timestamps, UTCDateTime, UUIDPrimaryKey, enum_column, Versioned
+from app.models.base import TenantScoped, Timestamps, UTCDateTime, UUIDPrimaryKey, Versioned, enum_column
 from app.models.customers import Customer
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import CheckConstraint, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.extensions import db
-from app.models.base import Timestamps, UUIDPrimaryKey, enum_column, Versioned
+from app.models.base import Timestamps, UUIDPrimaryKey, Versioned, enum_column
 
 
 class TenantStatus(enum.StrEnum):

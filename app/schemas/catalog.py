@@ -2,8 +2,17 @@
 
 import marshmallow as ma
 
-from app.models import (AddOnUnit, AmountType, DepositKind, KennelType, PriceUnit, RuleEffect, RuleKind,
-                        ServiceCategory, Species)
+from app.models import (
+    AddOnUnit,
+    AmountType,
+    DepositKind,
+    KennelType,
+    PriceUnit,
+    RuleEffect,
+    RuleKind,
+    ServiceCategory,
+    Species,
+)
 from app.models.catalog import WEEKDAYS
 from app.schemas.common import QuerySchema, StrictSchema, decimal_places, decimal_range
 

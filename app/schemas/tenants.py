@@ -6,7 +6,6 @@ import marshmallow as ma
 from app.models import Plan, TenantStatus
 from app.schemas.common import StrictSchema, decimal_range
 
-
 TIMEZONE_ERROR = "Unknown timezone; use an IANA name such as America/Denver."
 
 

@@ -12,12 +12,34 @@ from sqlalchemy import or_
 
 from app.core.errors import NotFound, RuleViolation
 from app.core.extensions import db
-from app.models import (AddOn, AddOnService, AddOnUnit, AmountType, DepositKind, KennelType, PriceRule,
-                        PriceRuleService, PriceUnit, RuleEffect, RuleKind, Service, ServiceCategory, Species)
+from app.models import (
+    AddOn,
+    AddOnService,
+    AddOnUnit,
+    AmountType,
+    DepositKind,
+    KennelType,
+    PriceRule,
+    PriceRuleService,
+    PriceUnit,
+    RuleEffect,
+    RuleKind,
+    Service,
+    ServiceCategory,
+    Species,
+)
 from app.models.catalog import WEEKDAYS
 from app.services import audit
-from app.services.rows import (apply_changes, expect_version, flush_unique, one_or_404, refuse_stale,
-                               remove_or_deactivate, run_list, values)
+from app.services.rows import (
+    apply_changes,
+    expect_version,
+    flush_unique,
+    one_or_404,
+    refuse_stale,
+    remove_or_deactivate,
+    run_list,
+    values,
+)
 
 # Kennel types a new service may use when the manager does not say.
 DEFAULT_KENNEL_TYPES = {

@@ -11,8 +11,8 @@ from sqlalchemy.orm import selectinload
 from app.core.cache import cached, invalidate
 from app.core.errors import Conflict, NotFound, RuleViolation
 from app.core.extensions import db
-from app.models import ContactMethod, Customer, CustomerTag, Pet, Species, Vaccination
 from app.core.pagination import paginate
+from app.models import ContactMethod, Customer, CustomerTag, Pet, Species, Vaccination
 from app.services import audit
 from app.services.compliance import tenant_today
 from app.services.contact import digits, fold, normalize_email, normalize_phone, search_terms, search_words

@@ -7,8 +7,15 @@ from app.core.extensions import db
 from app.models import Kennel, KennelSize, KennelStatus, KennelType
 from app.models.base import utcnow
 from app.services import audit
-from app.services.rows import (apply_changes, expect_version, flush_unique, one_or_404, refuse_stale,
-                               remove_or_deactivate, run_list)
+from app.services.rows import (
+    apply_changes,
+    expect_version,
+    flush_unique,
+    one_or_404,
+    refuse_stale,
+    remove_or_deactivate,
+    run_list,
+)
 
 KENNEL_FIELDS = ["code", "name", "type", "size", "min_weight_kg", "max_weight_kg", "capacity", "location",
                  "sort_order", "active"]

@@ -9,15 +9,15 @@ from sqlalchemy.orm import selectinload
 
 from app.core.errors import NotFound, RuleViolation
 from app.core.extensions import db
+from app.core.pagination import paginate
+from app.core.storage import SNIFF_BYTES, TooLarge, sniff_document, sniff_image, storage
 from app.models import AlertFlag, Pet, Species, Vaccination
 from app.models.base import utcnow
-from app.core.pagination import paginate
 from app.services import audit
 from app.services.compliance import known_vaccines, tenant_today
 from app.services.contact import fold, normalize_phone
 from app.services.customers import forget_customer, load_customer, refresh_search_text, refuse_if_history
 from app.services.rows import expect_version, refuse_stale
-from app.core.storage import SNIFF_BYTES, TooLarge, sniff_document, sniff_image, storage
 from app.tenancy import current_tenant
 
 LONG_TEXT = ("feeding_instructions", "allergies", "behaviour_notes")

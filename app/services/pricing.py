@@ -65,7 +65,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from app.core.errors import NotFound, RuleViolation
 from app.core.extensions import db
 from app.models import AddOn, Pet, PriceRule, Service
-from app.models.catalog import (WEEKDAYS, AddOnUnit, AmountType, DepositKind, PriceUnit, RuleEffect, RuleKind)
+from app.models.catalog import WEEKDAYS, AddOnUnit, AmountType, DepositKind, PriceUnit, RuleEffect, RuleKind
 from app.tenancy import current_tenant
 
 # The documented rules (units, lines, combination, rounding, deposit), also published in the OpenAPI document.

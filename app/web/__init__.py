@@ -3,10 +3,8 @@ from flask import Flask, request
 
 from app.models import Role
 from app.services.contact import format_phone
+from app.web import account, admin, auth, catalog, customers, home, kennels, pets, settings
 from app.web.filters import address_lines, age_of, customer_form_values, label, merged, plural
-from app.web import account, admin, auth, home
-from app.web import customers, pets, settings
-from app.web import catalog, kennels
 
 
 def register_web(app: Flask) -> None:

@@ -6,11 +6,27 @@ from flask import Response, render_template, request
 
 from app.auth import requires
 from app.core.errors import DomainError, RuleViolation
-from app.models import (AddOnUnit, AmountType, DepositKind, KennelType, PriceUnit, Role, RuleEffect, RuleKind,
-                        ServiceCategory, Species)
+from app.models import (
+    AddOnUnit,
+    AmountType,
+    DepositKind,
+    KennelType,
+    PriceUnit,
+    Role,
+    RuleEffect,
+    RuleKind,
+    ServiceCategory,
+    Species,
+)
 from app.models.catalog import WEEKDAYS
-from app.schemas.catalog import (AddOnCreateSchema, AddOnUpdateSchema, PriceRuleCreateSchema, PriceRuleUpdateSchema,
-                                 ServiceCreateSchema, ServiceUpdateSchema)
+from app.schemas.catalog import (
+    AddOnCreateSchema,
+    AddOnUpdateSchema,
+    PriceRuleCreateSchema,
+    PriceRuleUpdateSchema,
+    ServiceCreateSchema,
+    ServiceUpdateSchema,
+)
 from app.services import catalog, pricing
 from app.web.common import FORM_ERRORS, load_form, page_blueprint, posted_values
 

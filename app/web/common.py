@@ -1,6 +1,5 @@
 """Helpers every page blueprint uses: sign-in gate, fragment vs page, safe redirects, the one form parser."""
 import re
-from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 

@@ -5,9 +5,8 @@ Revises: be53e486637b
 Create Date: 2026-11-28 12:59:47.115375
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '2b4609610b08'

@@ -5,9 +5,8 @@ Revises: 2b4609610b08
 Create Date: 2026-11-28 13:02:09.789909
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'a638037da838'

@@ -11,9 +11,8 @@ app cannot change what this migration does.
 import re
 import unicodedata
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c4f1e2a9d7b3'

@@ -5,9 +5,8 @@ Revises: d4e8a1c7b9f2
 Create Date: 2026-12-02 06:00:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c4f1e2d9a7b3'

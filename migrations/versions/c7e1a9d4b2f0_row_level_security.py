@@ -10,7 +10,6 @@ The tables stay owned by the role that runs the migrations; the application swit
 """
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = 'c7e1a9d4b2f0'
 down_revision = 'c4f1e2d9a7b3'

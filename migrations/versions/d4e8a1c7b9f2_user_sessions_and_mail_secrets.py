@@ -5,9 +5,8 @@ Revises: c4f1e2a9d7b3
 Create Date: 2026-12-02 06:20:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'd4e8a1c7b9f2'

@@ -162,7 +162,7 @@ def _body_id_fields(spec):
                 continue
             ref = content["schema"].get("$ref", "")
             props = schemas.get(ref.rsplit("/", 1)[-1], {}).get("properties", {})
-            for name, prop in props.items():
+            for name in props:
                 if name.endswith("_id") or name.endswith("_ids"):
                     yield method.upper(), path, name
 

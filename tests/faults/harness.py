@@ -3,6 +3,7 @@
 Every process here is started by the harness, on a free port, and stopped by the pid it got;
 the machine's shared PostgreSQL and Redis are never touched.
 """
+import contextlib
 import http.client
 import json
 import os
@@ -61,10 +62,8 @@ def wait_until(predicate, *, timeout: float, interval: float = 0.1, what: str = 
 def signal_pid(pid: int | None, sig: int) -> None:
     """Send a signal to one pid we started; a pid that is already gone is fine."""
     if pid:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, sig)
-        except ProcessLookupError:
-            pass
 
 
 def _children(pid: int) -> list[int]:

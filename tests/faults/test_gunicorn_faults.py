@@ -5,8 +5,17 @@ import time
 
 import pytest
 
-from tests.faults.harness import (check_isolation, check_writes, failures, is_2xx, is_5xx, report, signal_pid,
-                                  summary, wait_until)
+from tests.faults.harness import (
+    check_isolation,
+    check_writes,
+    failures,
+    is_2xx,
+    is_5xx,
+    report,
+    signal_pid,
+    summary,
+    wait_until,
+)
 from tests.faults.slowloris import slowloris
 
 pytestmark = [pytest.mark.postgres, pytest.mark.faults]

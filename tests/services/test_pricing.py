@@ -4,14 +4,22 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from app.core.errors import RuleViolation
 from app.models import AddOnUnit, AmountType, DepositKind, PriceUnit, RuleEffect, RuleKind
 from app.models.catalog import WEEKDAYS
-from app.services.pricing import (AddOnRequest, AddOnTerms, PetIn, RuleTerms, ServiceTerms, percent_of, price_quote,
-                                  round_half_up, tax_on)
+from app.services.pricing import (
+    AddOnRequest,
+    AddOnTerms,
+    PetIn,
+    RuleTerms,
+    ServiceTerms,
+    percent_of,
+    price_quote,
+    round_half_up,
+    tax_on,
+)
 
 BOARDING = ServiceTerms(name="Boarding", category="BOARDING", price_cents=5000, price_unit=PriceUnit.PER_NIGHT,
                         needs_kennel=True, deposit_kind=DepositKind.PERCENT, deposit_percent_bp=2500)

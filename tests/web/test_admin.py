@@ -131,5 +131,5 @@ def test_audit_times_are_in_the_resorts_timezone_and_rows_link_to_their_pages(cl
     assert utc not in html  # shown in local time, not UTC
     assert f'<a href="/customers/{customer["id"]}">' in html
     assert f'href="/admin/users#user-{tenant_a.users[Role.ADMIN]}"' in html  # the admin who changed the settings
-    assert f'<a href="/admin/settings">' in html
+    assert '<a href="/admin/settings">' in html
     assert other["id"] not in html
