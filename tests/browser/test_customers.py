@@ -47,6 +47,8 @@ def test_inline_contact_edit_shows_errors_next_to_fields_then_saves(page, url, s
     sign_in(tenant_a, Role.STAFF)
     page.goto(url(f"/customers/{jane['id']}", tenant_a))
     page.locator("#contact").get_by_role("button", name="Edit").click()
+    # The opened form takes focus once htmx settles; typing before that would race the focus move.
+    expect(page.get_by_label("First name")).to_be_focused()
     page.get_by_label("Phone", exact=True).fill("12")
     page.get_by_label("City").fill("Boulder")
     page.get_by_role("button", name="Save").click()
