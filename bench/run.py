@@ -39,7 +39,7 @@ STAFF_EMAIL, STAFF_PASSWORD = "admin@bench-a.example", "bench-password-not-for-p
 
 ENV = {
     "TAILTOWN_ENV": "production",
-    "SECRET_KEY": "bench-secret-not-for-prod",
+    "SECRET_KEY": "bench-secret-not-for-production-use-0123456789",  # production needs 32+ characters
     "DATABASE_URL": PG_SERVER.rstrip("/") + "/" + DB_NAME,
     "REDIS_URL": REDIS_URL,
     "LOG_LEVEL": "WARNING",  # the per-request access line is INFO: keep logging out of the figures
