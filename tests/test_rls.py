@@ -178,3 +178,12 @@ def test_an_autocommit_connection_is_refused_rather_than_run_unprotected(app, wo
             db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn, \
             pytest.raises(RowSecurityError):
         conn.exec_driver_sql("SELECT count(*) FROM customers")
+
+
+def test_a_connection_lost_mid_transaction_rolls_back_cleanly(app, world):
+    """A server restart invalidates the connection; the rollback that follows must not fail on our settings."""
+    with app.app_context(), tenant_context(world.a_tenant):
+        assert db.session.execute(select(Customer.id)).all()  # a transaction under A's settings
+        db.session.connection().invalidate()  # what a lost server connection does
+        db.session.rollback()  # raised PendingRollbackError from the settings bookkeeping (a 500 in a restart)
+        assert [c.tenant_id for c in db.session.execute(select(Customer)).scalars()] == [world.a]

@@ -26,6 +26,8 @@ def install_row_security(engine: Engine, *, role: str, settings: Callable[[], tu
         raise RowSecurityError("DATABASE_APP_ROLE must name the role the app runs as")
 
     def forget(conn, *_args) -> None:
+        if conn.invalidated:
+            return  # the server connection is gone (e.g. a restart); its replacement starts with no settings
         conn.info.pop(_APPLIED, None)
 
     # A new transaction starts with the login role again.
