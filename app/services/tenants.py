@@ -75,9 +75,12 @@ def get_tenant(*, subdomain: str) -> Tenant:
     return tenant
 
 
-def list_tenants() -> list[Tenant]:
-    """All tenants, for operators."""
-    return list(db.session.execute(db.select(Tenant).order_by(Tenant.subdomain)).scalars())
+def list_tenants(*, status: TenantStatus | None = None) -> list[Tenant]:
+    """All tenants (or those with one status), for operators and the development landing page."""
+    stmt = db.select(Tenant).order_by(Tenant.subdomain)
+    if status is not None:
+        stmt = stmt.where(Tenant.status == status)
+    return list(db.session.execute(stmt).scalars())
 
 
 def change_tenant(*, subdomain: str, status: TenantStatus | None = None, plan: Plan | None = None,

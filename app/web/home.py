@@ -21,7 +21,7 @@ def index():
     """Public landing page on the bare domain; the staff start page on a resort's host."""
     if g.get("tenant") is None:
         # Listing resorts tells strangers who the customers are: development and tests only.
-        resorts = [t for t in tenants.list_tenants() if t.status == TenantStatus.ACTIVE] \
+        resorts = tenants.list_tenants(status=TenantStatus.ACTIVE) \
             if current_app.config.get("LANDING_LISTS_RESORTS") else []
         return render_template("home/index.html", resorts=resorts, resort_url=resort_url,
                                example=resort_url("your-resort"))
