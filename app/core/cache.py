@@ -40,29 +40,12 @@ def _log_failure(what: str, exc: Exception) -> None:
         logger.warning("{} failed: {}", what, type(exc).__name__)
 
 
-def cache_get(key: str) -> Any:
-    """Read a key; None on a miss or when the cache is unreachable."""
-    try:
-        return cache.get(key)
-    except (RedisError, OSError) as exc:
-        _log_failure("cache get", exc)
-        return None
-
-
 def cache_set(key: str, value: Any, *, timeout: int) -> None:
     """Write a key; a failure is logged and ignored."""
     try:
         cache.set(key, value, timeout=timeout)
     except (RedisError, OSError) as exc:
         _log_failure("cache set", exc)
-
-
-def cache_delete(key: str) -> None:
-    """Delete a key; a failure is logged and ignored (entries also expire)."""
-    try:
-        cache.delete(key)
-    except (RedisError, OSError) as exc:
-        _log_failure("cache delete", exc)
 
 
 # --- generations ---------------------------------------------------------------------------------
