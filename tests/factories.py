@@ -59,3 +59,30 @@ def _catalog_and_kennel_rows(app, fx) -> None:
     catalog.create_price_rule(name="Second dog", kind=RuleKind.ADDITIONAL_PET, from_pet=2, effect=RuleEffect.DISCOUNT,
                               amount_type=AmountType.PERCENT, percent=10, service_ids=[service.id])
     kennels.create_kennel(code="A01", type=KennelType.RUN, size=KennelSize.L)
+
+
+@row_maker
+def _reservation_rows(app, fx) -> None:
+    """A boarding stay with an add-on in the kennel (kennel nights) and a daycare day of a capped service."""
+    from datetime import timedelta
+
+    from flask import g
+    from sqlalchemy import select
+
+    from app.models import AddOn, Customer, Pet, PriceUnit, Service
+    from app.services import catalog, reservations
+    from app.services.compliance import tenant_today
+
+    g.principal_role = Role.MANAGER  # vaccines are not on file: the booking is a manager's override
+    boarding = db.session.execute(select(Service).where(Service.name == "Boarding")).scalar_one()
+    addon = db.session.execute(select(AddOn)).scalars().first()
+    customer = db.session.execute(select(Customer)).scalars().first()
+    pet = db.session.execute(select(Pet).where(Pet.customer_id == customer.id)).scalars().first()
+    start = tenant_today() + timedelta(days=1)
+    reservations.book_stay(customer_id=customer.id, service_id=boarding.id, start_date=start,
+                           end_date=start + timedelta(days=2), pets=[{"pet_id": pet.id}],
+                           addons=[{"addon_id": addon.id, "quantity": 1}], vaccine_override_reason="row maker")
+    daycare = catalog.create_service(name="Daycare", category="DAYCARE", price_cents=3000,
+                                     price_unit=PriceUnit.PER_DAY, daily_capacity=10)
+    reservations.book_stay(customer_id=customer.id, service_id=daycare.id, start_date=start, end_date=start,
+                           pets=[{"pet_id": pet.id}], vaccine_override_reason="row maker")

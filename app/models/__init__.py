@@ -19,6 +19,15 @@ from app.models.customers import ContactMethod, Customer, CustomerTag
 from app.models.kennels import Kennel, KennelSize, KennelStatus, KennelType
 from app.models.mail import OutboundEmail
 from app.models.pets import AlertFlag, Pet, ServiceCategory, Sex, Species, Vaccination, VaccineRequirement
+from app.models.reservations import (
+    KennelNight,
+    Reservation,
+    ReservationAddOn,
+    ReservationPet,
+    ReservationSource,
+    ReservationStatus,
+    ServiceDay,
+)
 from app.models.tenants import Plan, Tenant, TenantStatus
 
 __all__ = [
@@ -27,5 +36,6 @@ __all__ = [
     "AlertFlag", "ContactMethod", "Customer", "CustomerTag", "Pet", "ServiceCategory", "Sex", "Species",
     "Vaccination", "VaccineRequirement",
     "AddOn", "AddOnService", "AddOnUnit", "AmountType", "DepositKind", "Kennel", "KennelSize", "KennelStatus",
-    "KennelType", "PriceRule", "PriceRuleService", "PriceUnit", "RuleEffect", "RuleKind", "Service",
+    "KennelType", "KennelNight", "Reservation", "ReservationAddOn", "ReservationPet", "ReservationSource",
+    "ReservationStatus", "ServiceDay", "PriceRule", "PriceRuleService", "PriceUnit", "RuleEffect", "RuleKind", "Service",
 ]

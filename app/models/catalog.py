@@ -86,7 +86,9 @@ class Service(UUIDPrimaryKey, TenantScoped, Timestamps, Versioned, db.Model):
     __table_args__ = (
         UniqueConstraint("tenant_id", "name"),
         UniqueConstraint("tenant_id", "id"),  # target of composite foreign keys
+        UniqueConstraint("tenant_id", "id", "daily_capacity"),  # service_days copies the capacity it checks
         CheckConstraint("price_cents >= 0", name="price_not_negative"),
+        CheckConstraint("daily_capacity IS NULL OR daily_capacity >= 1", name="daily_capacity_positive"),
         CheckConstraint("duration_minutes IS NULL OR duration_minutes > 0", name="duration_positive"),
         CheckConstraint("deposit_percent_bp IS NULL OR (deposit_percent_bp >= 0 AND deposit_percent_bp <= 10000)",
                         name="deposit_percent_range"),
@@ -113,6 +115,8 @@ class Service(UUIDPrimaryKey, TenantScoped, Timestamps, Versioned, db.Model):
                                                       nullable=False)
     deposit_percent_bp: Mapped[int | None] = mapped_column(Integer)
     deposit_cents: Mapped[int | None] = mapped_column(Integer)
+    # Pets per day across all bookings (daycare places, grooming slots); NULL: no limit.
+    daily_capacity: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     sort_order: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
 

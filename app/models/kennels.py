@@ -40,6 +40,7 @@ class Kennel(UUIDPrimaryKey, TenantScoped, Timestamps, Versioned, db.Model):
     __table_args__ = (
         UniqueConstraint("tenant_id", "code"),
         UniqueConstraint("tenant_id", "id"),  # target of composite foreign keys (reservations)
+        UniqueConstraint("tenant_id", "id", "capacity"),  # kennel_nights copies the capacity it checks against
         CheckConstraint("capacity >= 1", name="capacity_positive"),
         CheckConstraint("min_weight_kg IS NULL OR min_weight_kg >= 0", name="min_weight_not_negative"),
         CheckConstraint("max_weight_kg IS NULL OR max_weight_kg > 0", name="max_weight_positive"),

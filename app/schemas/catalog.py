@@ -74,6 +74,8 @@ class ServiceSchema(ma.Schema):
     deposit_kind = ma.fields.Enum(DepositKind, metadata={"example": "PERCENT"})
     deposit_percent = ma.fields.Decimal(as_string=True, allow_none=True, metadata={"example": "25.00"})
     deposit_cents = ma.fields.Integer(allow_none=True, metadata={"example": None})
+    daily_capacity = ma.fields.Integer(allow_none=True, metadata={
+        "example": None, "description": "Pets per day across all bookings; null: no daily limit."})
     active = ma.fields.Boolean(metadata={"example": True})
     sort_order = ma.fields.Integer(metadata={"example": 10})
     created_at = ma.fields.AwareDateTime(dump_only=True)
@@ -101,6 +103,9 @@ class ServiceFields(StrictSchema):
     deposit_kind = ma.fields.Enum(DepositKind, metadata={"example": "PERCENT"})
     deposit_percent = Percent(allow_none=True, metadata={"example": "25.00", "description": "For PERCENT deposits."})
     deposit_cents = Cents(allow_none=True, metadata={"example": 5000, "description": "For FIXED deposits."})
+    daily_capacity = ma.fields.Integer(strict=True, allow_none=True, validate=ma.validate.Range(1, 10_000), metadata={
+        "example": 24, "description": "Pets per day across all bookings (daycare places, grooming slots); "
+                                      "null: no daily limit."})
     active = ma.fields.Boolean(metadata={"example": True})
     sort_order = ma.fields.Integer(strict=True, validate=ma.validate.Range(-10_000, 10_000), metadata={"example": 10})
 

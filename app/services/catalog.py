@@ -50,7 +50,7 @@ DEFAULT_KENNEL_TYPES = {
 }
 SERVICE_FIELDS = ["name", "category", "description", "price_cents", "price_unit", "duration_minutes", "needs_kennel",
                   "kennel_types", "allowed_species", "taxable", "deposit_kind", "deposit_percent", "deposit_cents",
-                  "active", "sort_order"]
+                  "daily_capacity", "active", "sort_order"]
 ADDON_FIELDS = ["name", "description", "price_cents", "unit", "taxable", "active", "sort_order"]
 RULE_FIELDS = ["name", "kind", "effect", "amount_type", "percent", "amount_cents", "min_nights", "from_pet",
                "days_of_week", "categories", "priority", "active", "valid_from", "valid_to"]
@@ -107,6 +107,8 @@ def _check_service(f: dict) -> dict:
         errors["name"] = ["Must not be empty."]
     if not isinstance(f.get("price_cents"), int) or f["price_cents"] < 0:
         errors["price_cents"] = ["Must be a whole number of cents, 0 or more."]
+    if f.get("daily_capacity") is not None and f["daily_capacity"] < 1:
+        errors["daily_capacity"] = ["Must be at least 1 (or empty for no daily limit)."]
     if f.get("duration_minutes") is not None and f["duration_minutes"] < 1:
         errors["duration_minutes"] = ["Must be at least 1 minute."]
     f["category"], f["price_unit"] = ServiceCategory(f["category"]), PriceUnit(f["price_unit"])
@@ -146,7 +148,7 @@ def create_service(**fields) -> Service:
     f = {"description": "", "duration_minutes": None, "needs_kennel": category == ServiceCategory.BOARDING,
          "kennel_types": DEFAULT_KENNEL_TYPES[category], "allowed_species": [Species.DOG, Species.CAT],
          "taxable": True, "deposit_kind": DepositKind.NONE, "deposit_percent": None, "deposit_cents": None,
-         "active": True, "sort_order": 0, **fields}
+         "daily_capacity": None, "active": True, "sort_order": 0, **fields}
     f = _check_service(f)
     service = Service()
     for name in SERVICE_FIELDS:
@@ -168,7 +170,9 @@ def update_service(*, service_id: uuid.UUID, expected_version: int | None = None
     merged = _check_service({**audit.snapshot(service, SERVICE_FIELDS), **fields})
     changed = {k: v for k, v in merged.items() if k in SERVICE_FIELDS}
     apply_changes(service, changed, "service.updated", "service")
-    flush_unique("name", f"A service named {merged['name']!r} already exists.")
+    flush_unique("name", f"A service named {merged['name']!r} already exists.", checks={
+        "slot_within_capacity": ("daily_capacity", "Bookings already hold more places on some day; "
+                                                   "cancel or move them first.")})
     db.session.commit()
     return service
 

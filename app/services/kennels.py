@@ -127,7 +127,9 @@ def update_kennel(*, kennel_id: uuid.UUID, expected_version: int | None = None, 
     expect_version(kennel, expected_version)
     merged = _check_kennel({**audit.snapshot(kennel, KENNEL_FIELDS), **fields})
     apply_changes(kennel, {k: merged[k] for k in KENNEL_FIELDS}, "kennel.updated", "kennel")
-    flush_unique("code", f"A kennel with code {merged['code']!r} already exists.")
+    flush_unique("code", f"A kennel with code {merged['code']!r} already exists.", checks={
+        "slot_within_capacity": ("capacity", "Bookings already use more places than that on some nights; "
+                                             "move them first.")})
     db.session.commit()
     return kennel
 

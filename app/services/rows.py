@@ -80,13 +80,19 @@ def run_list(stmt, *, page: int | None, page_size: int | None) -> tuple[list, in
     return paginate(stmt, page=page, page_size=page_size or 50)
 
 
-def flush_unique(field: str, message: str) -> None:
-    """Flush; a unique-constraint failure becomes a 409 naming the field."""
+def flush_unique(field: str, message: str, *, checks: dict[str, tuple[str, str]] | None = None) -> None:
+    """Flush; a unique-constraint failure becomes a 409 naming the field.
+
+    checks maps other constraint names to (field, message) 409s, e.g. a capacity that bookings still use.
+    """
     try:
         db.session.flush()
     except IntegrityError as exc:
         db.session.rollback()
         text = str(exc.orig).lower()
+        for constraint, (other_field, other_message) in (checks or {}).items():
+            if constraint in text:
+                raise Conflict(other_message, errors={other_field: [other_message]}) from None
         if "unique" in text or "duplicate" in text:
             raise Conflict(message, errors={field: ["Already in use."]}) from None
         raise
