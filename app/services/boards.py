@@ -1,0 +1,218 @@
+"""The front desk's views of a day: the day sheet (today board), the kennel grid and kennel cards.
+
+Each is a constant number of queries whatever the data: one for the reservations that touch the
+range (served by ix_reservations_tenant_end: `end_date >= first day` picks the recent tail), one
+per related table loaded in bulk, one for the nights in the range.
+"""
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from app.core.extensions import db
+from app.models import (
+    Customer,
+    Kennel,
+    KennelNight,
+    Pet,
+    Reservation,
+    ReservationPet,
+    ReservationStatus,
+    ServiceCategory,
+    Vaccination,
+)
+from app.services import compliance
+
+S = ReservationStatus
+SHOWN = (S.PENDING, S.CONFIRMED, S.CHECKED_IN, S.CHECKED_OUT)  # cancelled and no-shows leave the boards
+MAX_GRID_DAYS = 31
+
+
+def _touching(first: date, last: date, statuses=SHOWN):
+    """Reservations whose dates touch first..last, with customer, service, pets and kennels (5 queries)."""
+    stmt = (select(Reservation)
+            .where(Reservation.end_date >= first, Reservation.start_date <= last, Reservation.status.in_(statuses))
+            .order_by(Reservation.start_date, Reservation.arrival_time, Reservation.created_at, Reservation.id)
+            .options(selectinload(Reservation.customer), selectinload(Reservation.service),
+                     selectinload(Reservation.pets).selectinload(ReservationPet.pet),
+                     selectinload(Reservation.pets).selectinload(ReservationPet.kennel)))
+    return list(db.session.execute(stmt).scalars())
+
+
+def _vaccine_problems(reservations: list[Reservation], day: date) -> dict[uuid.UUID, list[str]]:
+    """{pet_id: ["Rabies expired", ...]} for the pets on these reservations, for their stays (one query)."""
+    pet_ids = {line.pet_id for r in reservations for line in r.pets}
+    records: dict[uuid.UUID, list] = defaultdict(list)
+    if pet_ids:
+        for v in db.session.execute(select(Vaccination).where(Vaccination.pet_id.in_(pet_ids))).scalars():
+            records[v.pet_id].append((v.vaccine, v.given_on, v.expires_on))
+    problems: dict[uuid.UUID, list[str]] = {}
+    for r in reservations:
+        for line in r.pets:
+            result = compliance.pet_compliance(species=line.pet.species, records=records[line.pet_id],
+                                               category=r.service.category, start=max(day, r.start_date),
+                                               end=max(r.end_date, day))
+            bad = [f"{v.vaccine} {v.status.value.lower().replace('_', ' ')}" for v in result.vaccines
+                   if v.status != compliance.Status.CURRENT]
+            if bad:
+                problems[line.pet_id] = bad
+    return problems
+
+
+@dataclass
+class SheetEntry:
+    """One reservation on the sheet, with what the desk must notice."""
+
+    reservation: Reservation
+    vaccine_problems: dict[uuid.UUID, list[str]]
+
+    @property
+    def alerts(self) -> list[str]:
+        return sorted({flag for line in self.reservation.pets for flag in (line.pet.alert_flags or [])})
+
+    @property
+    def has_vaccine_problem(self) -> bool:
+        return any(self.vaccine_problems.get(line.pet_id) for line in self.reservation.pets)
+
+
+@dataclass
+class DaySheet:
+    day: date
+    arrivals: list[SheetEntry] = field(default_factory=list)
+    departures: list[SheetEntry] = field(default_factory=list)
+    in_house: list[SheetEntry] = field(default_factory=list)
+    daycare: list[SheetEntry] = field(default_factory=list)
+    appointments: list[SheetEntry] = field(default_factory=list)  # grooming and training
+    pets_tonight: int = 0
+    capacity_tonight: int = 0
+
+    @property
+    def counts(self) -> dict[str, int]:
+        pets = lambda entries: sum(len(e.reservation.pets) for e in entries)  # noqa: E731
+        return {"arrivals": pets(self.arrivals), "departures": pets(self.departures), "in_house": pets(self.in_house),
+                "daycare": pets(self.daycare), "appointments": pets(self.appointments),
+                "pets_tonight": self.pets_tonight, "capacity_tonight": self.capacity_tonight}
+
+
+def day_sheet(*, day: date | None = None) -> DaySheet:
+    """Arrivals, departures, in house, daycare and appointments for one tenant-local day, and tonight's occupancy."""
+    day = day or compliance.tenant_today()
+    reservations = _touching(day, day)
+    problems = _vaccine_problems(reservations, day)
+    sheet = DaySheet(day=day)
+    for r in reservations:
+        entry = SheetEntry(r, {line.pet_id: problems.get(line.pet_id, []) for line in r.pets})
+        status = ReservationStatus(r.status)
+        if r.service.needs_kennel:
+            if r.start_date == day and status != S.CHECKED_OUT:
+                sheet.arrivals.append(entry)
+            if r.end_date == day and status != S.PENDING:
+                sheet.departures.append(entry)
+            staying = r.start_date <= day < r.end_date
+            expected = day > compliance.tenant_today() and status in (S.PENDING, S.CONFIRMED) and r.start_date < day
+            if staying and (status == S.CHECKED_IN or expected):
+                sheet.in_house.append(entry)
+        elif r.service.category == ServiceCategory.DAYCARE:
+            sheet.daycare.append(entry)
+        else:
+            sheet.appointments.append(entry)
+    sheet.pets_tonight = db.session.scalar(select(func.count()).select_from(KennelNight)
+                                           .where(KennelNight.night == day)) or 0
+    sheet.capacity_tonight = db.session.scalar(select(func.coalesce(func.sum(Kennel.capacity), 0))
+                                               .where(Kennel.active.is_(True))) or 0
+    return sheet
+
+
+# --- the kennel grid ---------------------------------------------------------------------------
+
+
+@dataclass
+class GridCell:
+    """One pet's night (or day) in one kennel."""
+
+    reservation_id: uuid.UUID
+    status: ReservationStatus
+    pet: str
+    customer: str
+    flags: list[str]
+    starts: bool  # the first night of the stay in this kennel
+
+
+@dataclass
+class KennelGrid:
+    start: date
+    dates: list[date]
+    rows: list[tuple[Kennel, list[list[GridCell]]]]
+
+
+def kennel_grid(*, start: date | None = None, days: int = 14) -> KennelGrid:
+    """Kennels x days: who sleeps where each night (moves included), in board order; 4 queries + relations."""
+    start = start or compliance.tenant_today()
+    days = max(1, min(days, MAX_GRID_DAYS))
+    dates = [start + timedelta(days=i) for i in range(days)]
+    kennels = list(db.session.execute(select(Kennel).where(Kennel.active.is_(True))
+                                      .order_by(Kennel.sort_order, Kennel.code, Kennel.id)).scalars())
+    reservations = {r.id: r for r in _touching(start, dates[-1])}
+    cells: dict[tuple[uuid.UUID, date], list[GridCell]] = defaultdict(list)
+    live_nights = db.session.execute(select(KennelNight.kennel_id, KennelNight.night, KennelNight.reservation_id,
+                                            KennelNight.pet_id)
+                                     .where(KennelNight.night >= start, KennelNight.night <= dates[-1])
+                                     .order_by(KennelNight.night)).all()
+    placed = {tuple(row) for row in live_nights}
+    held = set()
+    for kennel_id, night, reservation_id, pet_id in live_nights:
+        r = reservations.get(reservation_id)
+        if r is None:
+            continue
+        held.add(reservation_id)
+        line = next(line for line in r.pets if line.pet_id == pet_id)
+        # A stay "starts" in a kennel on its first night there: the arrival, or the night it moved in.
+        moved_in = (kennel_id, night - timedelta(days=1), reservation_id, pet_id) not in placed
+        cells[(kennel_id, night)].append(_cell(r, line, starts=night == start or moved_in))
+    # Stays already checked out hold no nights any more: show them where they slept last.
+    for r in reservations.values():
+        if r.id in held or not r.service.needs_kennel or ReservationStatus(r.status) != S.CHECKED_OUT:
+            continue
+        for line in r.pets:
+            for night in dates:
+                if line.kennel_id and r.start_date <= night < r.end_date:
+                    cells[(line.kennel_id, night)].append(_cell(r, line, starts=night == r.start_date))
+    return KennelGrid(start=start, dates=dates,
+                      rows=[(k, [cells.get((k.id, d), []) for d in dates]) for k in kennels])
+
+
+def _cell(r: Reservation, line: ReservationPet, *, starts: bool) -> GridCell:
+    return GridCell(reservation_id=r.id, status=ReservationStatus(r.status), pet=line.pet.name,
+                    customer=r.customer.full_name, flags=list(line.pet.alert_flags or []), starts=starts)
+
+
+# --- kennel cards ------------------------------------------------------------------------------
+
+
+@dataclass
+class KennelCard:
+    pet: Pet
+    owner: Customer
+    kennel: Kennel | None
+    reservation: Reservation
+    stay_medications: list[dict]
+    vaccine_problems: list[str]
+
+
+def kennel_cards(*, day: date | None = None) -> list[KennelCard]:
+    """A card for every pet in house on the day (checked in, or booked to be there), in kennel order."""
+    day = day or compliance.tenant_today()
+    reservations = [r for r in _touching(day, day, statuses=(S.CONFIRMED, S.CHECKED_IN))
+                    if r.service.needs_kennel and r.start_date <= day < r.end_date]
+    problems = _vaccine_problems(reservations, day)
+    cards = []
+    for r in reservations:
+        for line in r.pets:
+            meds = [m for m in (r.stay_medications or []) if m.get("pet_id") == str(line.pet_id)]
+            cards.append(KennelCard(pet=line.pet, owner=r.customer, kennel=line.kennel, reservation=r,
+                                    stay_medications=meds, vaccine_problems=problems.get(line.pet_id, [])))
+    cards.sort(key=lambda c: (c.kennel.sort_order if c.kennel else 0, c.kennel.code if c.kennel else "", c.pet.name))
+    return cards

@@ -1,0 +1,63 @@
+"""The day sheet, kennel grid and kennel cards: the right stays in the right place, in constant queries."""
+from datetime import timedelta
+
+from app.models import Role
+from app.services import boards, reservations
+from tests.services.test_booking import _book, _day, as_tenant, world  # noqa: F401
+
+
+def test_the_day_sheet_sorts_arrivals_departures_and_in_house(app, world, tenant_a):  # noqa: F811
+    with as_tenant(app, tenant_a):
+        leaving = _book(world, "smith", ["rex"], -1, 0, kennel="a01").reservation
+        reservations.confirm(reservation_id=leaving.id)
+        reservations.check_in(reservation_id=leaving.id, vaccine_override_reason="paper")
+        arriving = _book(world, "jones", ["max"], 0, 2, kennel="a01").reservation
+        staying = _book(world, "smith", ["bella"], -1, 3, kennel="a02").reservation
+        reservations.confirm(reservation_id=staying.id)
+        reservations.check_in(reservation_id=staying.id, vaccine_override_reason="paper")
+        sheet = boards.day_sheet(day=_day(0))
+        assert [e.reservation.id for e in sheet.arrivals] == [arriving.id]
+        assert [e.reservation.id for e in sheet.departures] == [leaving.id]
+        assert [e.reservation.id for e in sheet.in_house] == [staying.id]
+        assert sheet.pets_tonight == 2 and sheet.capacity_tonight == 3
+        assert all(e.has_vaccine_problem for e in sheet.arrivals)
+
+
+def test_the_day_sheet_and_grid_run_constant_queries(app, world, tenant_a, count_queries):  # noqa: F811
+    def measure():
+        with as_tenant(app, tenant_a):
+            with count_queries() as sheet:
+                boards.day_sheet(day=_day(1))
+            with count_queries() as grid:
+                boards.kennel_grid(start=_day(0))
+        return sheet.count, grid.count
+
+    with as_tenant(app, tenant_a):
+        _book(world, "smith", ["rex"], 1, 2, kennel="a01")
+    few = measure()
+    with as_tenant(app, tenant_a):
+        for n in range(3, 12, 2):
+            _book(world, "smith", ["rex", "bella"], n, n + 2, kennel="a02")
+            _book(world, "jones", ["max"], n, n + 1, kennel="a01")
+    assert measure() == few
+
+
+def test_the_grid_shows_a_moved_pet_in_both_kennels(app, world, tenant_a):  # noqa: F811
+    with as_tenant(app, tenant_a):
+        r = _book(world, "smith", ["rex"], 1, 4, kennel="a01").reservation
+        reservations.move_pet(reservation_id=r.id, pet_id=world["rex"], kennel_id=world["a02"], from_date=_day(2))
+        grid = boards.kennel_grid(start=_day(0), days=5)
+        rows = {k.code: cells for k, cells in grid.rows}
+        assert [bool(c) for c in rows["A01"]] == [False, True, False, False, False]
+        assert [bool(c) for c in rows["A02"]] == [False, False, True, True, False]
+        assert rows["A02"][1] == [] and rows["A02"][2][0].starts
+
+
+def test_other_tenants_stays_never_appear(app, world, tenant_a, tenant_b):  # noqa: F811
+    with as_tenant(app, tenant_b, role=Role.MANAGER):
+        _book(world["b"], "smith", ["rex"], 0, 2, kennel="a01")
+    with as_tenant(app, tenant_a):
+        sheet = boards.day_sheet(day=_day(0))
+        assert not sheet.arrivals and sheet.pets_tonight == 0
+        assert all(not any(cells) for _, cells in boards.kennel_grid(start=_day(0)).rows)
+        assert boards.kennel_cards(day=_day(0) + timedelta(days=1)) == []
