@@ -61,3 +61,4 @@ def seed_demo():
 
 import app.demo.catalog  # noqa: F401,E402  (registers its seeder)
 import app.demo.customers  # noqa: F401,E402  (registers its seeder)
+import app.demo.reservations  # noqa: F401,E402  (registers its seeder)

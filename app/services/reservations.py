@@ -316,11 +316,14 @@ def _hold_kennels(reservation, service, pets, wanted, nights, *, together):
                                     f"that fits {pet.name} for all {len(nights)} night(s).")
                 break
         else:
-            reasons = {misfit(k, pet) for k in ordered if misfit(k, pet)}
-            detail = "no kennel of the service's types is free on every night" if not reasons or len(reasons) < len(
-                ordered) else "; ".join(sorted(reasons))
+            misfits = [misfit(k, pet) for k in ordered if misfit(k, pet)]
+            if len(misfits) == len(ordered):  # not a clash with other bookings: the pet fits nowhere
+                detail = f"{pet.name} fits none of the {len(ordered)} kennels this service uses" + (
+                    f" ({misfits[0]})" if misfits else "")
+                raise RuleViolation(f"No kennel suits {pet.name}: {detail}.", errors={"pets": [detail + "."]})
+            detail = f"every kennel that fits {pet.name} is taken on some of these nights"
             raise Conflict(f"No kennel is free for {pet.name} on {nights_text(list(nights))}: {detail}.",
-                           errors={"pets": [f"{pet.name}: no kennel free for these nights."]},
+                           errors={"pets": [f"{pet.name}: {detail}."]},
                            extra={"nights": [n.isoformat() for n in nights]})
     return [placements[p.id] for p in pets]
 
