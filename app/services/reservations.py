@@ -11,6 +11,8 @@ FOR UPDATE on PostgreSQL, so racing requests queue and each sees the others' pla
 they are serialised by a process lock (and SQLite's single writer). A constraint that still fires
 becomes a 409 naming the kennel.
 """
+import dataclasses
+import enum
 import secrets
 import threading
 import uuid
@@ -19,6 +21,7 @@ from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from functools import wraps
 
 from flask import g
@@ -358,11 +361,22 @@ def release(reservation: Reservation, *, from_date: date | None = None, pet_id: 
 # --- the price snapshot --------------------------------------------------------------------------
 
 
-def snapshot(quote: pricing.Quote) -> dict:
-    """The quote as stored JSON (the same shape as POST /api/v1/quotes returns)."""
-    from app.schemas.catalog import QuoteSchema
+def _plain(value):
+    """A quote value as JSON: dates ISO, Decimals and UUIDs as strings, enums by value."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (date, Decimal, uuid.UUID)):
+        return value.isoformat() if isinstance(value, date) else str(value)
+    return value
 
-    return QuoteSchema().dump(quote)
+
+def snapshot(quote: pricing.Quote) -> dict:
+    """The quote as stored JSON (the engine's breakdown, field for field)."""
+    return _plain(dataclasses.asdict(quote))
 
 
 def _price(service: Service, pets: Sequence[Pet], start: date, end: date | None, addons: Sequence[dict]) -> pricing.Quote:
