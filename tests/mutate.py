@@ -29,6 +29,8 @@ class Mutation:
 PRICING, QUOTES_API = "tests/services/test_pricing.py", "tests/api/test_quotes.py"
 CSV, CUSTOMERS_API = "tests/services/test_customer_csv.py", "tests/api/test_customers.py"
 SEARCH, WEB_CUSTOMERS = "tests/services/test_customer_search.py", "tests/web/test_customers.py"
+COMPLIANCE = "tests/services/test_compliance.py"
+EXPIRED_FILTER = f"{CUSTOMERS_API}::test_the_expired_filter_counts_only_each_vaccines_latest_record_and_stays_in_its_tenant"
 
 MUTATIONS = [
     # --- pricing -----------------------------------------------------------------------------------
@@ -132,6 +134,35 @@ MUTATIONS = [
     Mutation("migration-leaves-old-rows", "migrations/versions/c4f1e2a9d7b3_forgiving_search_words.py",
              (("def upgrade():\n    _rewrite(_new_text)", "def upgrade():\n    pass"),),
              (f"{SEARCH}::test_the_migration_rewrites_existing_search_text_in_every_tenant",)),
+    # --- vaccine compliance ------------------------------------------------------------------------
+    Mutation("compliance-records-not-merged", "app/services/compliance.py",
+             (("    began = [(g, e) for g, e in coverage(intervals) if g <= start]",
+               "    began = [(g, e) for g, e in sorted(intervals) if g <= start]"),),
+             (f"{COMPLIANCE}::test_a_booster_given_during_the_stay_carries_on_where_the_old_record_ends",)),
+    Mutation("compliance-adjacent-records-gap", "app/services/compliance.py",
+             (("if merged and given <= merged[-1][1] + timedelta(days=1):", "if merged and given <= merged[-1][1]:"),),
+             (f"{COMPLIANCE}::test_a_record_starting_the_day_after_another_ends_leaves_no_gap",)),
+    Mutation("compliance-one-day-gap-ignored", "app/services/compliance.py",
+             (("if merged and given <= merged[-1][1] + timedelta(days=1):",
+               "if merged and given <= merged[-1][1] + timedelta(days=2):"),),
+             (f"{COMPLIANCE}::test_a_gap_in_the_middle_of_the_stay_is_expired_as_of_the_last_covered_day",)),
+    Mutation("compliance-latest-record-wins", "app/services/compliance.py",
+             (("    _, last_day = began[-1]", "    last_day = max(e for _, e in intervals)"),),
+             (f"{COMPLIANCE}::test_a_gap_in_the_middle_of_the_stay_is_expired_as_of_the_last_covered_day",)),
+    Mutation("compliance-vaccines-mixed", "app/services/compliance.py",
+             (("intervals = [(g, e) for v, g, e in records if v.casefold() == vaccine.casefold()]",
+               "intervals = [(g, e) for v, g, e in records if v.casefold() == vaccine.casefold()] and "
+               "[(g, e) for _, g, e in records]"),),
+             (f"{COMPLIANCE}::test_another_vaccine_never_bridges_a_gap",)),
+    Mutation("expired-filter-any-record", "app/services/customers.py",
+             (("Vaccination.expires_on < today, ~replaced)", "Vaccination.expires_on < today)"),),
+             (EXPIRED_FILTER,)),
+    Mutation("expired-filter-any-vaccine-renews", "app/services/customers.py",
+             (("later.vaccine == Vaccination.vaccine,\n", "\n"),),
+             (EXPIRED_FILTER,)),
+    Mutation("expired-filter-household-renews", "app/services/customers.py",
+             (("exists().where(later.pet_id == Vaccination.pet_id, ", "exists().where("),),
+             (EXPIRED_FILTER,)),
     # --- accounts ----------------------------------------------------------------------------------
     Mutation("expired-token-still-sets-password", "app/services/accounts.py",
              (("    if row is None or row.used_at is not None or row.expires_at <= utcnow():\n",

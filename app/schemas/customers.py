@@ -111,6 +111,8 @@ class CustomerQuerySchema(QuerySchema):
     active = ma.fields.Boolean()
     tag = ma.fields.String()
     species = ma.fields.Enum(Species, metadata={"description": "Has a pet of this species."})
-    has_expired_vaccinations = ma.fields.Boolean()
+    has_expired_vaccinations = ma.fields.Boolean(metadata={
+        "description": "Has a pet with a vaccine whose latest record (the one expiring last) expired before today; "
+                       "an expired record a newer one replaces does not count."})
     sort = ma.fields.String(load_default="name", validate=ma.validate.OneOf(["name", "-name", "created_at",
                                                                             "-created_at"]))

@@ -1,12 +1,21 @@
 """Vaccine compliance: which required vaccines are current, expiring soon, expired or missing.
 
-A vaccination is valid from `given_on` through `expires_on` (inclusive). For a date range (a stay
-from `start` to `end`, both days included) a vaccine is:
+A vaccination is valid from `given_on` through `expires_on` (inclusive). A day is covered by a
+vaccine when any of its valid records covers it: each vaccine's records are merged into
+continuous coverage (overlapping records join, and so do adjacent ones: a record ending June 5
+and one given June 6 cover June 5-6 without a gap), so a booster given during a stay carries it
+on where the old record ends. For a date range (a stay from `start` to `end`, both days
+included) a vaccine is:
 
-- CURRENT        a record covers every day of the range and stays valid at least `warning_days` after it;
-- EXPIRING_SOON  a record covers the range but expires within `warning_days` (inclusive) after its last day;
-- EXPIRED        the pet has a record for the vaccine but none covers the whole range;
+- CURRENT        the coverage containing `start` reaches `end` and lasts beyond `warning_days` after it;
+- EXPIRING_SOON  the coverage containing `start` reaches `end` but ends within `warning_days` (inclusive) after it;
+- EXPIRED        the pet has records for the vaccine but some day of the range is not covered
+                 (it lapsed before or during the range, or a gap falls inside it);
 - MISSING        the pet has no record for the vaccine at all.
+
+A vaccine's `expires_on` is the last day of the coverage that began by `start` (for CURRENT and
+EXPIRING_SOON, the coverage containing the whole range): the day a clerk must see a new
+certificate by. It is None only when every record begins after `start`.
 
 The pet's overall status is the worst of its required vaccines, in the order
 MISSING > EXPIRED > EXPIRING_SOON > CURRENT (CURRENT when nothing is required).
@@ -54,7 +63,7 @@ KNOWN_VACCINES = ["Rabies", "DHPP", "Bordetella", "Canine Influenza", "Leptospir
 
 @dataclass(frozen=True)
 class VaccineStatus:
-    """One required vaccine's status and the record that decided it."""
+    """One required vaccine's status and the last day of its coverage (see the module docstring)."""
 
     vaccine: str
     status: Status
@@ -77,6 +86,32 @@ class Compliance:
         return self.status in (Status.CURRENT, Status.EXPIRING_SOON)
 
 
+def coverage(intervals: list[tuple[date, date]]) -> list[tuple[date, date]]:
+    """Pure: (given_on, expires_on) intervals merged into continuous coverage, in order (adjacent days join)."""
+    merged: list[tuple[date, date]] = []
+    for given, expires in sorted(intervals):
+        if merged and given <= merged[-1][1] + timedelta(days=1):
+            merged[-1] = (merged[-1][0], max(merged[-1][1], expires))
+        else:
+            merged.append((given, expires))
+    return merged
+
+
+def _vaccine_status(vaccine: str, intervals: list[tuple[date, date]], start: date, end: date,
+                    warning_days: int) -> VaccineStatus:
+    """One vaccine's status over [start, end] from its records' intervals."""
+    if not intervals:
+        return VaccineStatus(vaccine, Status.MISSING, None)
+    began = [(g, e) for g, e in coverage(intervals) if g <= start]
+    if not began:  # every record begins after the range does
+        return VaccineStatus(vaccine, Status.EXPIRED, None)
+    _, last_day = began[-1]  # the coverage containing start, or the one that lapsed before it
+    if last_day < end:
+        return VaccineStatus(vaccine, Status.EXPIRED, last_day)
+    status = Status.EXPIRING_SOON if last_day <= end + timedelta(days=warning_days) else Status.CURRENT
+    return VaccineStatus(vaccine, status, last_day)
+
+
 def evaluate(*, required: list[str], records: list[tuple[str, date, date]], category: ServiceCategory,
              start: date, end: date, warning_days: int) -> Compliance:
     """Pure: compliance of records [(vaccine, given_on, expires_on)] against required vaccines."""
@@ -84,16 +119,8 @@ def evaluate(*, required: list[str], records: list[tuple[str, date, date]], cate
         raise RuleViolation("The range ends before it starts.", errors={"end": ["Must be on or after start."]})
     statuses = []
     for vaccine in required:
-        mine = [(g, e) for v, g, e in records if v.casefold() == vaccine.casefold()]
-        covering = [e for g, e in mine if g <= start and e >= end]
-        if covering:
-            best = max(covering)
-            status = Status.EXPIRING_SOON if best <= end + timedelta(days=warning_days) else Status.CURRENT
-            statuses.append(VaccineStatus(vaccine, status, best))
-        elif mine:
-            statuses.append(VaccineStatus(vaccine, Status.EXPIRED, max(e for _, e in mine)))
-        else:
-            statuses.append(VaccineStatus(vaccine, Status.MISSING, None))
+        intervals = [(g, e) for v, g, e in records if v.casefold() == vaccine.casefold()]
+        statuses.append(_vaccine_status(vaccine, intervals, start, end, warning_days))
     overall = max((s.status for s in statuses), key=SEVERITY.index, default=Status.CURRENT)
     return Compliance(category=category, start=start, end=end, status=overall, vaccines=statuses)
 

@@ -6,7 +6,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import and_, exists, false, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from app.core.cache import cached, invalidate
 from app.core.errors import Conflict, NotFound, RuleViolation
@@ -243,6 +243,19 @@ def matched_pet_ids(customer: Customer, q: str | None) -> list[uuid.UUID]:
             if any(word.startswith(term) for word in search_words(pet.name) for term in terms)]
 
 
+def _lapsed_vaccination(today):
+    """SQL: a pet of the customer has a vaccine whose latest record (the one expiring last) expired before today.
+
+    An expired record that a later one replaces (a booster) does not count, so this agrees with
+    compliance.evaluate() for today. One correlated NOT EXISTS, served by ix_vaccinations_tenant_pet.
+    """
+    later = aliased(Vaccination)
+    replaced = exists().where(later.pet_id == Vaccination.pet_id, later.vaccine == Vaccination.vaccine,
+                              later.expires_on > Vaccination.expires_on)
+    return exists().where(Pet.customer_id == Customer.id, Vaccination.pet_id == Pet.id,
+                          Vaccination.expires_on < today, ~replaced)
+
+
 def list_customers(*, page: int, page_size: int, q: str | None = None, active: bool | None = None,
                    tag: str | None = None, species: Species | None = None, has_expired_vaccinations: bool | None = None,
                    sort: str = "name", today=None) -> tuple[list[Customer], int]:
@@ -258,8 +271,7 @@ def list_customers(*, page: int, page_size: int, q: str | None = None, active: b
     if species:
         stmt = stmt.where(exists().where(Pet.customer_id == Customer.id, Pet.species == species))
     if has_expired_vaccinations is not None:
-        expired = exists().where(Pet.customer_id == Customer.id, Vaccination.pet_id == Pet.id,
-                                 Vaccination.expires_on < (today or tenant_today()))
+        expired = _lapsed_vaccination(today or tenant_today())
         stmt = stmt.where(expired if has_expired_vaccinations else ~expired)
     stmt = stmt.options(selectinload(Customer.tags), selectinload(Customer.pets))
     items, total = paginate(stmt, page=page, page_size=page_size)

@@ -1,5 +1,6 @@
 """Customers API: create, search, filter, edit with ETags, cache, delete/deactivate, export."""
 import json
+from datetime import UTC, datetime, timedelta
 
 from app.models import Role
 
@@ -136,6 +137,37 @@ def test_filters_by_tag_species_active_and_expired_vaccinations(client, tenant_a
     client.patch(f"/api/v1/customers/{cat_owner['id']}", headers=tenant_a.headers(**{"If-Match": etag}),
                  json={"active": False})
     assert _search(client, tenant_a, "", active="true") == ["Doe"]
+
+
+def _vaccinate(client, fx, pet_id, vaccine, given_on, expires_on):
+    r = client.post(f"/api/v1/pets/{pet_id}/vaccinations", headers=fx.headers(),
+                    json={"vaccine": vaccine, "given_on": str(given_on), "expires_on": str(expires_on)})
+    assert r.status_code == 201, r.json
+
+
+def test_the_expired_filter_counts_only_each_vaccines_latest_record_and_stays_in_its_tenant(client, tenant_a,
+                                                                                             tenant_b):
+    today = datetime.now(UTC).date()  # the test tenants' timezone
+    lapsed, renewed = (today - timedelta(days=800), today - timedelta(days=435)), (today - timedelta(days=30),
+                                                                                   today + timedelta(days=335))
+    households = {}
+    for fx in (tenant_a, tenant_b):
+        booster = _pet(client, fx, _create(client, fx, last_name="Boosted", email=None, phone=None)["id"])
+        _vaccinate(client, fx, booster["id"], "Rabies", *lapsed)
+        _vaccinate(client, fx, booster["id"], "Rabies", *renewed)  # the old Rabies no longer counts
+        two = _create(client, fx, last_name="Twopets", email=None, phone=None)
+        _vaccinate(client, fx, _pet(client, fx, two["id"], name="Fine")["id"], "Rabies", *renewed)
+        _vaccinate(client, fx, _pet(client, fx, two["id"], name="Late")["id"], "Rabies", *lapsed)
+        other = _pet(client, fx, _create(client, fx, last_name="Othervaccine", email=None, phone=None)["id"])
+        _vaccinate(client, fx, other["id"], "Rabies", *renewed)  # a current Rabies does not renew DHPP
+        _vaccinate(client, fx, other["id"], "DHPP", *lapsed)
+        households[fx.subdomain] = {c["last_name"]: c["id"] for c in client.get(
+            "/api/v1/customers", headers=fx.headers()).json}
+    for fx, mine in ((tenant_a, households["alpha-paws"]), (tenant_b, households["bravo-barks"])):
+        r = client.get("/api/v1/customers", headers=fx.headers(), query_string={"has_expired_vaccinations": "true"})
+        assert {c["id"] for c in r.json} == {mine["Twopets"], mine["Othervaccine"]}
+        r = client.get("/api/v1/customers", headers=fx.headers(), query_string={"has_expired_vaccinations": "false"})
+        assert [c["id"] for c in r.json] == [mine["Boosted"]]
 
 
 def test_sorting_and_pagination(client, tenant_a):

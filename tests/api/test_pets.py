@@ -1,7 +1,7 @@
 """Pets API: care profiles, bad input, moving households, photos, vaccinations, compliance, requirements."""
 import struct
 import zlib
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from app.models import Role
 
@@ -108,6 +108,24 @@ def test_compliance_over_a_stay(client, tenant_a):
     grooming = client.get(f"/api/v1/pets/{pet['id']}/compliance?category=GROOMING&start=2026-12-20&end=2026-12-27",
                           headers=tenant_a.headers()).json
     assert grooming["status"] == "CURRENT" and grooming["ok"] is True
+
+
+def test_a_booster_given_during_a_stay_keeps_it_compliant_and_the_answer_stays_in_its_tenant(client, tenant_a,
+                                                                                            tenant_b):
+    today = datetime.now(UTC).date()  # the test tenants' timezone
+    _, pet = _household(client, tenant_a)
+    vacc = f"/api/v1/pets/{pet['id']}/vaccinations"
+    for given, expires in ((today - timedelta(days=400), today + timedelta(days=5)),
+                           (today - timedelta(days=1), today + timedelta(days=1094))):
+        r = client.post(vacc, headers=tenant_a.headers(),
+                        json={"vaccine": "Rabies", "given_on": str(given), "expires_on": str(expires)})
+        assert r.status_code == 201, r.json
+    stay = {"category": "GROOMING", "start": str(today - timedelta(days=3)), "end": str(today + timedelta(days=10))}
+    r = client.get(f"/api/v1/pets/{pet['id']}/compliance", headers=tenant_a.headers(), query_string=stay)
+    assert r.json["vaccines"] == [{"vaccine": "Rabies", "status": "CURRENT",
+                                   "expires_on": str(today + timedelta(days=1094))}]
+    assert client.get(f"/api/v1/pets/{pet['id']}/compliance", headers=tenant_b.headers(),
+                      query_string=stay).status_code == 404
 
 
 def test_requirements_are_seeded_editable_by_managers_and_drive_compliance(client, tenant_a, tenant_b):
