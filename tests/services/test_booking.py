@@ -184,3 +184,17 @@ def test_lowering_a_kennels_capacity_below_its_bookings_is_a_409(app, world, ten
         with pytest.raises(Conflict) as exc:
             kennels.update_kennel(kennel_id=world["a02"], capacity=1)
         assert "capacity" in exc.value.errors
+
+
+def test_history_keeps_customers_pets_kennels_services_and_addons(app, world, tenant_a):
+    with as_tenant(app, tenant_a):
+        walk = catalog.create_addon(name="Walk", price_cents=500, unit="PER_STAY", service_ids=[world["boarding"]])
+        _book(world, "smith", ["rex"], 1, 2, kennel="a01", addons=[{"addon_id": walk.id, "quantity": 1}])
+        with pytest.raises(Conflict):
+            customers.delete_customer(customer_id=world["smith"])
+        with pytest.raises(Conflict):
+            pets.delete_pet(pet_id=world["rex"])
+        assert kennels.delete_kennel(kennel_id=world["a01"]).active is False
+        assert catalog.delete_service(service_id=world["boarding"]).active is False
+        assert catalog.delete_addon(addon_id=walk.id).active is False
+        customers.delete_customer(customer_id=world["jones"])  # no history: really deleted
