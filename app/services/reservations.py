@@ -332,7 +332,10 @@ def _hold_kennels(reservation, service, pets, wanted, nights, *, together):
 
 
 def _hold_days(reservation, service, pets, days):
-    db.session.execute(select(Service.id).where(Service.id == service.id).with_for_update())
+    # Bookings of the service queue here. FOR NO KEY UPDATE: this booking's reservation row already
+    # holds a FOR KEY SHARE lock on the service (its foreign key), and so does every racing one; FOR
+    # UPDATE would wait for those and deadlock (then time out) instead of queueing.
+    db.session.execute(select(Service.id).where(Service.id == service.id).with_for_update(key_share=True))
     used = availability.day_usage(service, days)
     full = [d for d in days if len(used.get(d, ())) + len(pets) > service.daily_capacity]
     if full:

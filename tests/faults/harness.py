@@ -283,18 +283,25 @@ def migrate_and_seed(env: dict, subdomains: list[str]) -> list[Tenant]:
 
 
 class LiveGunicorn:
-    """`gunicorn -c gunicorn.conf.py wsgi:app` with 2 workers on a free port."""
+    """`gunicorn -c gunicorn.conf.py wsgi:app` with 2 workers on a free port.
 
-    def __init__(self, env: dict, workdir: Path, workers: int = 2) -> None:
+    `target` names another WSGI app (the race tests' app with the test run's Redis key prefixes);
+    `--no-control-socket` keeps gunicorn >= 25.1 off ~/.gunicorn/gunicorn.ctl, which any other
+    gunicorn of this user (another test run, the bench) would claim too.
+    """
+
+    def __init__(self, env: dict, workdir: Path, workers: int = 2, target: str = "wsgi:app") -> None:
         self.port = free_port()
         self.workers = workers
+        self.target = target
         self.env = {**env, "BIND": f"127.0.0.1:{self.port}", "WEB_CONCURRENCY": str(workers)}
         self.log = workdir / "gunicorn.log"
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
         with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen([str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
+            self.proc = subprocess.Popen([str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--no-control-socket",
+                                          self.target],
                                          cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                                          start_new_session=True)
         self.wait_ready()
