@@ -59,3 +59,12 @@ def _catalog_and_kennel_rows(app, fx) -> None:
     catalog.create_price_rule(name="Second dog", kind=RuleKind.ADDITIONAL_PET, from_pet=2, effect=RuleEffect.DISCOUNT,
                               amount_type=AmountType.PERCENT, percent=10, service_ids=[service.id])
     kennels.create_kennel(code="A01", type=KennelType.RUN, size=KennelSize.L)
+
+
+@row_maker
+def _idempotency_rows(app, fx) -> None:
+    """A recorded Idempotency-Key (as a creating POST with the header leaves one)."""
+    from app.models import IdempotencyKey
+
+    db.session.add(IdempotencyKey(key="row-maker", request_hash="0" * 64, response_status=201, response_body="{}"))
+    db.session.commit()
