@@ -5,6 +5,7 @@ from flask.views import MethodView
 from app.api.etags import Blueprint
 from app.api.paging import page_of
 from app.auth import requires
+from app.core.idempotency import idempotent
 from app.models import Role
 from app.schemas.common import ErrorSchema
 from app.schemas.customers import (
@@ -35,6 +36,7 @@ class Customers(MethodView):
     @blp.response(201, CustomerDetailSchema)
     @blp.alt_response(409, schema=ErrorSchema, description="Email already used by another customer (named)")
     @blp.alt_response(422, schema=ErrorSchema)
+    @idempotent
     def post(self, data):
         """Add a customer."""
         customer = service.create_customer(**data)
@@ -93,6 +95,7 @@ class CustomerPets(MethodView):
     @blp.response(201, PetDetailSchema)
     @blp.alt_response(404, schema=ErrorSchema)
     @blp.alt_response(422, schema=ErrorSchema)
+    @idempotent
     def post(self, data, customer_id):
         """Add a pet to the household."""
         data.pop("customer_id", None)
