@@ -1,5 +1,5 @@
 """Customers (households) and their pets."""
-from flask import Response
+from flask import Response, url_for
 from flask.views import MethodView
 
 from app.api.etags import Blueprint
@@ -31,6 +31,7 @@ class Customers(MethodView):
         """Search and filter customers; each comes with its pets' names and alert badges."""
         return page_of(pagination_parameters, service.list_customers, **query)
 
+    @blp.etag
     @blp.arguments(CustomerCreateSchema, example={"first_name": "Jane", "last_name": "Doe", "email": "jane@example.com",
                                                   "phone": "(555) 123-4567", "preferred_contact": "SMS", "tags": ["vip"]})
     @blp.response(201, CustomerDetailSchema)
@@ -38,9 +39,10 @@ class Customers(MethodView):
     @blp.alt_response(422, schema=ErrorSchema)
     @idempotent
     def post(self, data):
-        """Add a customer."""
+        """Add a customer; the 201 carries its `Location` and `ETag`."""
         customer = service.create_customer(**data)
-        return service.customer_detail(customer_id=customer.id)
+        return (service.customer_detail(customer_id=customer.id), 201,
+                {"Location": url_for("customers.CustomerById", customer_id=customer.id)})
 
 
 @blp.route("/export")
@@ -90,6 +92,7 @@ class CustomerPets(MethodView):
         """The household's pets."""
         return service.customer_detail(customer_id=customer_id)["pets"]
 
+    @blp.etag
     @blp.arguments(PetCreateSchema, example={"name": "Rex", "species": "DOG", "breed": "Labrador",
                                              "alert_flags": ["ESCAPE_RISK"]})
     @blp.response(201, PetDetailSchema)
@@ -97,7 +100,8 @@ class CustomerPets(MethodView):
     @blp.alt_response(422, schema=ErrorSchema)
     @idempotent
     def post(self, data, customer_id):
-        """Add a pet to the household."""
+        """Add a pet to the household; the 201 carries its `Location` and `ETag`."""
         data.pop("customer_id", None)
         pet = pet_service.create_pet(customer_id=customer_id, **data)
-        return pet_service.get_pet(pet_id=pet.id, with_vaccinations=True)
+        return (pet_service.get_pet(pet_id=pet.id, with_vaccinations=True), 201,
+                {"Location": url_for("pets.PetById", pet_id=pet.id)})

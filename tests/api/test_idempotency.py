@@ -46,8 +46,10 @@ def test_a_retried_post_gets_the_first_response_and_creates_nothing(app, client,
     again = _post(client, tenant_a)
     assert first.status_code == again.status_code == 201
     assert again.get_data() == first.get_data()
+    assert first.headers["Location"] == f"/api/v1/customers/{first.json['id']}"
+    assert first.headers["ETag"] == f'"{first.json["id"]}-1"'
     for header in ("Content-Type", "Location", "ETag"):
-        assert again.headers.get(header) == first.headers.get(header), header
+        assert again.headers[header] == first.headers[header], header
     assert again.headers["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first.headers
     assert _count(app, Customer, tenant_a) == 1
 
@@ -200,8 +202,9 @@ def test_creating_a_pet_and_a_vaccination_is_idempotent(app, client, tenant_a):
     customer_id = _household(client, tenant_a)
     pet_path = f"/api/v1/customers/{customer_id}/pets"
     pet = _post(client, tenant_a, key="pet-1", body={"name": "Rex", "species": "DOG"}, path=pet_path)
-    assert _post(client, tenant_a, key="pet-1", body={"name": "Rex", "species": "DOG"}, path=pet_path).get_data() \
-        == pet.get_data()
+    pet_again = _post(client, tenant_a, key="pet-1", body={"name": "Rex", "species": "DOG"}, path=pet_path)
+    assert pet_again.get_data() == pet.get_data() and pet.headers["Location"] == f"/api/v1/pets/{pet.json['id']}"
+    assert (pet_again.headers["Location"], pet_again.headers["ETag"]) == (pet.headers["Location"], pet.headers["ETag"])
     shot = {"vaccine": "Rabies", "given_on": "2026-01-01", "expires_on": "2029-01-01"}
     path = f"/api/v1/pets/{pet.json['id']}/vaccinations"
     first, again = (_post(client, tenant_a, key="shot-1", body=shot, path=path) for _ in range(2))
