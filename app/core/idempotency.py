@@ -23,8 +23,9 @@ Why this holds with services that commit their own transaction:
    change that commits always has its key row (a retry can never create a second resource).
 2. A concurrent duplicate inserts the same (tenant_id, key) and waits on the unique index until the
    first commits or rolls back (PostgreSQL; SQLite serialises writers). Rolled back: the insert goes
-   through and the duplicate runs as the first. Committed: it reads the first's row and answers from it.
-   A wait longer than the lock timeout is answered as "still being processed" too.
+   through and the duplicate runs as the first. Committed: it reads the first's row and replays its
+   response, giving it up to a second to be recorded (see 3) before answering "still being processed".
+   A wait on the index longer than the lock timeout is answered "still being processed" too.
 3. Once the view has returned a 2xx, the response is written onto the row in a second, short
    transaction (an after-this-request hook, so it sees the final status and headers).
 4. If the process dies between the commit of 1 and 3, the row stays committed with no response: a
