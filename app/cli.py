@@ -4,6 +4,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from app.core.errors import DomainError
+from app.core.idempotency import purge_expired
 from app.demo import seed_demo
 from app.models import Plan, Role, TenantStatus
 from app.services import accounts, api_keys, tenants
@@ -14,6 +15,7 @@ tenants_cli = AppGroup("tenants", help="Create, list, pause, resume and re-plan 
 users_cli = AppGroup("users", help="Manage a tenant's staff accounts.")
 keys_cli = AppGroup("api-keys", help="Create and revoke a tenant's API keys.")
 import_cli = AppGroup("import", help="Import a tenant's data from files.")
+idempotency_cli = AppGroup("idempotency", help="Maintain the Idempotency-Key records of creating POSTs.")
 
 
 def _fail(exc: DomainError) -> None:
@@ -141,7 +143,13 @@ def import_customers(file, subdomain, dry_run):
     click.echo(f"{'checked (dry run)' if dry_run else 'imported'}: {summary}")
 
 
+@idempotency_cli.command("purge")
+def purge_idempotency_keys():
+    """Delete every tenant's Idempotency-Key records older than 24 hours (run it from cron, e.g. hourly)."""
+    click.echo(f"purged {purge_expired()} expired idempotency keys")
+
+
 def register_commands(app: Flask) -> None:
     """Attach every command group to the app's CLI."""
-    for group in (tenants_cli, users_cli, keys_cli, import_cli, seed_demo):
+    for group in (tenants_cli, users_cli, keys_cli, import_cli, idempotency_cli, seed_demo):
         app.cli.add_command(group)

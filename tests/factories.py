@@ -86,3 +86,12 @@ def _reservation_rows(app, fx) -> None:
                                      price_unit=PriceUnit.PER_DAY, daily_capacity=10)
     reservations.book_stay(customer_id=customer.id, service_id=daycare.id, start_date=start, end_date=start,
                            pets=[{"pet_id": pet.id}], vaccine_override_reason="row maker")
+
+
+@row_maker
+def _idempotency_rows(app, fx) -> None:
+    """A recorded Idempotency-Key (as a creating POST with the header leaves one)."""
+    from app.models import IdempotencyKey
+
+    db.session.add(IdempotencyKey(key="row-maker", request_hash="0" * 64, response_status=201, response_body="{}"))
+    db.session.commit()

@@ -1,10 +1,11 @@
 """Customers (households) and their pets."""
-from flask import Response
+from flask import Response, url_for
 from flask.views import MethodView
 
 from app.api.etags import Blueprint
 from app.api.paging import page_of
 from app.auth import requires
+from app.core.idempotency import idempotent
 from app.models import Role
 from app.schemas.common import ErrorSchema
 from app.schemas.customers import (
@@ -30,15 +31,18 @@ class Customers(MethodView):
         """Search and filter customers; each comes with its pets' names and alert badges."""
         return page_of(pagination_parameters, service.list_customers, **query)
 
+    @blp.etag
     @blp.arguments(CustomerCreateSchema, example={"first_name": "Jane", "last_name": "Doe", "email": "jane@example.com",
                                                   "phone": "(555) 123-4567", "preferred_contact": "SMS", "tags": ["vip"]})
     @blp.response(201, CustomerDetailSchema)
     @blp.alt_response(409, schema=ErrorSchema, description="Email already used by another customer (named)")
     @blp.alt_response(422, schema=ErrorSchema)
+    @idempotent
     def post(self, data):
-        """Add a customer."""
+        """Add a customer; the 201 carries its `Location` and `ETag`."""
         customer = service.create_customer(**data)
-        return service.customer_detail(customer_id=customer.id)
+        return (service.customer_detail(customer_id=customer.id), 201,
+                {"Location": url_for("customers.CustomerById", customer_id=customer.id)})
 
 
 @blp.route("/export")
@@ -88,13 +92,16 @@ class CustomerPets(MethodView):
         """The household's pets."""
         return service.customer_detail(customer_id=customer_id)["pets"]
 
+    @blp.etag
     @blp.arguments(PetCreateSchema, example={"name": "Rex", "species": "DOG", "breed": "Labrador",
                                              "alert_flags": ["ESCAPE_RISK"]})
     @blp.response(201, PetDetailSchema)
     @blp.alt_response(404, schema=ErrorSchema)
     @blp.alt_response(422, schema=ErrorSchema)
+    @idempotent
     def post(self, data, customer_id):
-        """Add a pet to the household."""
+        """Add a pet to the household; the 201 carries its `Location` and `ETag`."""
         data.pop("customer_id", None)
         pet = pet_service.create_pet(customer_id=customer_id, **data)
-        return pet_service.get_pet(pet_id=pet.id, with_vaccinations=True)
+        return (pet_service.get_pet(pet_id=pet.id, with_vaccinations=True), 201,
+                {"Location": url_for("pets.PetById", pet_id=pet.id)})

@@ -1,4 +1,5 @@
-"""ETags made from row versions (`"<id>-<version>"`), and the version a client's If-Match names."""
+"""The API's Blueprint: ETags made from row versions (`"<id>-<version>"`), the version a client's If-Match
+names, and the documentation of @idempotent views."""
 import uuid
 
 from flask import request
@@ -6,6 +7,8 @@ from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest.etag import _get_etag_ctx
 from flask_smorest.exceptions import PreconditionFailed
 from flask_smorest.utils import get_appcontext
+
+from app.core.idempotency import document_idempotency
 
 
 def etag_of(row_id, version: int) -> str:
@@ -17,8 +20,13 @@ class Blueprint(SmorestBlueprint):
     """flask-smorest's Blueprint, with ETags from the row version instead of a hash of the body.
 
     A hash of a possibly cached body cannot decide a write; the version can, because the UPDATE
-    itself checks it (app/services/rows.expect_version).
+    itself checks it (app/services/rows.expect_version). Views marked @idempotent get the
+    `Idempotency-Key` header and its answers documented (app/core/idempotency.py).
     """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._prepare_doc_cbks.append(document_idempotency)
 
     def if_match_version(self, row_id: uuid.UUID) -> int | None:
         """The version If-Match names for this row (None for `*`); 412 when it names another row or none."""

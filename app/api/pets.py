@@ -5,6 +5,7 @@ from flask.views import MethodView
 from app.api.etags import Blueprint
 from app.api.paging import page_of
 from app.core.body import body_limit
+from app.core.idempotency import idempotent
 from app.schemas.common import ErrorSchema
 from app.schemas.pets import (
     ComplianceQuerySchema,
@@ -98,6 +99,7 @@ class PetVaccinations(MethodView):
     @blp.response(201, VaccinationSchema)
     @blp.alt_response(404, schema=ErrorSchema)
     @blp.alt_response(422, schema=ErrorSchema)
+    @idempotent
     def post(self, data, pet_id):
         """Record a vaccination."""
         return service.add_vaccination(pet_id=pet_id, verified_by_id=_verifier(), **data)

@@ -16,11 +16,13 @@ class DomainError(Exception):
 
     status_code = 400
 
-    def __init__(self, message: str, *, errors: dict | None = None, extra: dict | None = None) -> None:
+    def __init__(self, message: str, *, errors: dict | None = None, extra: dict | None = None,
+                 headers: dict | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.errors = errors
         self.extra = extra or {}  # machine-readable details for the API body, e.g. the id a duplicate clashes with
+        self.headers = headers or {}  # e.g. Retry-After on a 409 that is worth retrying soon
 
 
 class NotFound(DomainError):
@@ -131,7 +133,7 @@ def _handle_domain_error(exc: DomainError):
         # The API's version check is If-Match: losing it is a failed precondition.
         return error_response(412, "The resource changed since you read it; GET it again and retry with its ETag.",
                               errors=exc.errors)
-    return error_response(exc.status_code, exc.message, errors=exc.errors, **exc.extra)
+    return error_response(exc.status_code, exc.message, errors=exc.errors, headers=exc.headers, **exc.extra)
 
 
 DATABASE_UNAVAILABLE = "The database is busy or unavailable. Try again in a few seconds."

@@ -1,20 +1,19 @@
 """reservations: bookings, their pets and add-ons, and the kennel-night / service-day occupancy tables
 
 Revision ID: d27599a56104
-Revises: c7e1a9d4b2f0
+Revises: e5a2c8f4d1b7
 Create Date: 2026-12-02 10:18:51.308928
 
 The occupancy tables make overbooking impossible in the database (see app/models/reservations.py):
 primary keys of (kennel, night, slot) with slot <= capacity, and one household per kennel-night,
 kept by an exclusion constraint on PostgreSQL and a trigger on SQLite.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'd27599a56104'
-down_revision = 'c7e1a9d4b2f0'
+down_revision = 'e5a2c8f4d1b7'
 branch_labels = None
 depends_on = None
 
