@@ -246,8 +246,8 @@ def check_availability(*, service_id: uuid.UUID, start_date: date, end_date: dat
         used = day_usage(service, dates)
         days = [{"date": d, "capacity": service.daily_capacity, "booked": len(used.get(d, ())),
                  "left": max(service.daily_capacity - len(used.get(d, ())), 0)} for d in dates]
-    return Availability(service=service, start_date=start_date, end_date=dates[-1] if not service.needs_kennel
-                        and end_date is None else (end_date or start_date), nights=dates, kennels=choices,
+    return Availability(service=service, start_date=start_date, end_date=end_date or dates[-1], nights=dates,
+                        kennels=choices,
                         unavailable=unavailable, days=days, notes=notes)
 
 

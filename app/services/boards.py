@@ -22,7 +22,6 @@ from app.models import (
     ReservationPet,
     ReservationStatus,
     ServiceCategory,
-    Vaccination,
 )
 from app.services import compliance
 
@@ -44,11 +43,7 @@ def _touching(first: date, last: date, statuses=SHOWN):
 
 def _vaccine_problems(reservations: list[Reservation], day: date) -> dict[uuid.UUID, list[str]]:
     """{pet_id: ["Rabies expired", ...]} for the pets on these reservations, for their stays (one query)."""
-    pet_ids = {line.pet_id for r in reservations for line in r.pets}
-    records: dict[uuid.UUID, list] = defaultdict(list)
-    if pet_ids:
-        for v in db.session.execute(select(Vaccination).where(Vaccination.pet_id.in_(pet_ids))).scalars():
-            records[v.pet_id].append((v.vaccine, v.given_on, v.expires_on))
+    records = compliance.records_by_pet({line.pet_id for r in reservations for line in r.pets})
     problems: dict[uuid.UUID, list[str]] = {}
     for r in reservations:
         for line in r.pets:

@@ -31,7 +31,7 @@ from sqlalchemy import select
 from app.core.cache import cached, invalidate
 from app.core.errors import Conflict, RuleViolation
 from app.core.extensions import db
-from app.models import ServiceCategory, Species, VaccineRequirement
+from app.models import ServiceCategory, Species, Vaccination, VaccineRequirement
 from app.services import audit
 from app.services.rows import one_or_404
 from app.tenancy import current_tenant
@@ -123,6 +123,15 @@ def evaluate(*, required: list[str], records: list[tuple[str, date, date]], cate
         statuses.append(_vaccine_status(vaccine, intervals, start, end, warning_days))
     overall = max((s.status for s in statuses), key=SEVERITY.index, default=Status.CURRENT)
     return Compliance(category=category, start=start, end=end, status=overall, vaccines=statuses)
+
+
+def records_by_pet(pet_ids) -> dict[uuid.UUID, list[tuple[str, date, date]]]:
+    """{pet_id: [(vaccine, given_on, expires_on)]} for these pets of the current tenant (one query)."""
+    records: dict[uuid.UUID, list] = {i: [] for i in pet_ids}
+    if records:
+        for v in db.session.execute(select(Vaccination).where(Vaccination.pet_id.in_(list(records)))).scalars():
+            records[v.pet_id].append((v.vaccine, v.given_on, v.expires_on))
+    return records
 
 
 def tenant_today() -> date:

@@ -46,7 +46,6 @@ from app.models import (
     Service,
     ServiceCategory,
     ServiceDay,
-    Vaccination,
 )
 from app.models.base import utcnow
 from app.models.reservations import LIVE_STATUSES
@@ -170,9 +169,6 @@ def _load_service(service_id: uuid.UUID) -> Service:
 
 def _check_dates(service: Service, start: date, end: date | None, *, check_past: bool = True) -> tuple[date, list[date]]:
     """The booking's end date and the dates it holds; refuses impossible ranges, naming the field."""
-    if service.price_unit.value == "FLAT" and not service.needs_kennel and end is not None and end != start:
-        raise RuleViolation("An appointment has no end date.", errors={"end_date": [
-            f"{service.name} is one appointment on the start date: leave the end date empty."]})
     dates = availability.held_dates(service, start, end)
     if check_past and start < compliance.tenant_today() - timedelta(days=PAST_DAYS_ALLOWED):
         raise RuleViolation("The arrival is in the past.", errors={"start_date": [
@@ -185,11 +181,7 @@ def _check_dates(service: Service, start: date, end: date | None, *, check_past:
 
 def vaccine_warnings(service_category: ServiceCategory, pets: Sequence[Pet], start: date, end: date) -> list[dict]:
     """Missing, expired and expiring vaccines of each pet for the whole stay (one query)."""
-    ids = [p.id for p in pets]
-    records: dict[uuid.UUID, list] = {i: [] for i in ids}
-    if ids:
-        for v in db.session.execute(select(Vaccination).where(Vaccination.pet_id.in_(ids))).scalars():
-            records[v.pet_id].append((v.vaccine, v.given_on, v.expires_on))
+    records = compliance.records_by_pet([p.id for p in pets])
     warnings = []
     for pet in pets:
         result = compliance.pet_compliance(species=pet.species, records=records[pet.id], category=service_category,
@@ -383,8 +375,7 @@ def snapshot(quote: pricing.Quote) -> dict:
 
 
 def _price(service: Service, pets: Sequence[Pet], start: date, end: date | None, addons: Sequence[dict]) -> pricing.Quote:
-    end_arg = None if (service.price_unit.value == "FLAT" and not service.needs_kennel) else end
-    return pricing.quote_stay(service_id=service.id, start_date=start, end_date=end_arg,
+    return pricing.quote_stay(service_id=service.id, start_date=start, end_date=end,
                               pets=[{"pet_id": p.id} for p in pets], addons=addons)
 
 
@@ -407,7 +398,7 @@ def _household_pets(customer_id: uuid.UUID, pet_lines: Sequence[dict]) -> list[P
     return pets
 
 
-def _check_addons(service: Service, addons: Sequence[dict]) -> list[dict]:
+def _check_addons(addons: Sequence[dict]) -> list[dict]:
     ids = [a["addon_id"] for a in addons]
     twice = sorted({str(i) for i in ids if ids.count(i) > 1})
     if twice:
@@ -430,7 +421,7 @@ def _apply(reservation: Reservation, *, service: Service, pets: Sequence[Pet], w
            when: str, check_past: bool = True) -> Booked:
     """Hold places, price and snapshot a reservation (new or being edited); the caller commits."""
     end_date, dates = _check_dates(service, start, end, check_past=check_past)
-    addons = _check_addons(service, addons)
+    addons = _check_addons(addons)
     quote = _price(service, pets, start, end, addons)
     warnings = vaccine_warnings(service.category, pets, start, end_date)
     _vaccine_gate(reservation, warnings, override_reason, when=when)
@@ -568,6 +559,15 @@ EDIT_FIELDS = ("service_id", "start_date", "end_date", "pets", "addons", "arriva
 AFTER_CHECK_IN = {"end_date", "departure_time", "notes"}
 
 
+def _stay_state(reservation: Reservation) -> dict:
+    """What an edit may change about the stay, for the audit diff."""
+    return {"service_id": reservation.service_id, "start_date": reservation.start_date,
+            "end_date": reservation.end_date, "total_cents": reservation.total_cents,
+            "pets": [line.pet_id for line in reservation.pets],
+            "kennels": [line.kennel_id for line in reservation.pets],
+            "addons": [(a.addon_id, a.quantity) for a in reservation.addons]}
+
+
 def _edit(reservation: Reservation, changes: dict) -> Booked | None:
     """Apply an edit in the session (no commit); re-checks places and re-prices when the stay changes."""
     status = ReservationStatus(reservation.status)
@@ -585,11 +585,7 @@ def _edit(reservation: Reservation, changes: dict) -> Booked | None:
             raise Conflict(f"This reservation is {status.value}; only its notes can change.",
                            errors={f: [f"Cannot change a {status.value} reservation."] for f in refused},
                            extra={"current_status": status.value})
-    old = {"service_id": reservation.service_id, "start_date": reservation.start_date,
-           "end_date": reservation.end_date, "total_cents": reservation.total_cents,
-           "pets": [line.pet_id for line in reservation.pets],
-           "kennels": [line.kennel_id for line in reservation.pets],
-           "addons": [(a.addon_id, a.quantity) for a in reservation.addons]}
+    old = _stay_state(reservation)
     for name in ("arrival_time", "departure_time"):
         if name in changes:
             setattr(reservation, name, changes[name])
@@ -601,11 +597,7 @@ def _edit(reservation: Reservation, changes: dict) -> Booked | None:
             booked = _change_departure(reservation, changes["end_date"])
         else:
             booked = _rebook(reservation, changes)
-    new = {"service_id": reservation.service_id, "start_date": reservation.start_date,
-           "end_date": reservation.end_date, "total_cents": reservation.total_cents,
-           "pets": [line.pet_id for line in reservation.pets],
-           "kennels": [line.kennel_id for line in reservation.pets],
-           "addons": [(a.addon_id, a.quantity) for a in reservation.addons]}
+    new = _stay_state(reservation)
     diff = audit.changes_of({k: str(v) for k, v in old.items()}, {k: str(v) for k, v in new.items()})
     for name in ("arrival_time", "departure_time", "notes"):
         if name in changes:
