@@ -151,14 +151,16 @@ def _requirements_key() -> str:
     return f"vaccine-requirements:{current_tenant().id}"
 
 
-def requirement_map() -> dict[tuple[str, str], list[str]]:
-    """{(species, category): [vaccines]} for the current tenant, cached."""
+def requirement_map(*, fresh: bool = False) -> dict[tuple[str, str], list[str]]:
+    """{(species, category): [vaccines]} for the current tenant: cached for display, `fresh` for a rule check."""
     def from_database() -> dict[tuple[str, str], list[str]]:
         mapping: dict[tuple[str, str], list[str]] = {}
         for req in list_requirements():
             mapping.setdefault((req.species.value, req.category.value), []).append(req.vaccine)
         return mapping
 
+    if fresh:  # a write never decides from a cache
+        return from_database()
     return cached(_requirements_key(), from_database, timeout=3600)
 
 
@@ -214,11 +216,12 @@ def add_default_requirements() -> None:
 
 
 def pet_compliance(*, species: str, records: list[tuple[str, date, date]], category: ServiceCategory,
-                   start: date | None = None, end: date | None = None) -> Compliance:
-    """Compliance of one pet's records for a category and range (default: today), using cached requirements."""
+                   start: date | None = None, end: date | None = None,
+                   requirements: dict | None = None) -> Compliance:
+    """Compliance of one pet's records for a category and range (default: today); cached requirements unless given."""
     today = tenant_today()
     start = start or today
     end = end or start
-    required = requirement_map().get((str(species), category.value), [])
+    required = (requirement_map() if requirements is None else requirements).get((str(species), category.value), [])
     return evaluate(required=required, records=records, category=category, start=start, end=end,
                     warning_days=warning_days())

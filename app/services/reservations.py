@@ -180,12 +180,13 @@ def _check_dates(service: Service, start: date, end: date | None, *, check_past:
 
 
 def vaccine_warnings(service_category: ServiceCategory, pets: Sequence[Pet], start: date, end: date) -> list[dict]:
-    """Missing, expired and expiring vaccines of each pet for the whole stay (one query)."""
+    """Missing, expired and expiring vaccines of each pet for the whole stay, from the database (two queries)."""
     records = compliance.records_by_pet([p.id for p in pets])
+    requirements = compliance.requirement_map(fresh=True)  # this decides a booking or a check-in
     warnings = []
     for pet in pets:
         result = compliance.pet_compliance(species=pet.species, records=records[pet.id], category=service_category,
-                                           start=start, end=end)
+                                           start=start, end=end, requirements=requirements)
         for v in result.vaccines:
             if v.status != compliance.Status.CURRENT:
                 warnings.append({"pet_id": pet.id, "pet": pet.name, "vaccine": v.vaccine, "status": v.status.value,

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.core.errors import Conflict, NotFound, PermissionDenied, RuleViolation
 from app.core.extensions import db
-from app.models import KennelNight, Reservation, Role, ServiceDay
+from app.models import KennelNight, Reservation, Role, ServiceDay, VaccineRequirement
 from app.services import catalog, customers, kennels, pets, reservations
 from app.services.compliance import tenant_today
 from app.tenancy import lookup_tenant, tenant_context
@@ -198,3 +198,18 @@ def test_history_keeps_customers_pets_kennels_services_and_addons(app, world, te
         assert catalog.delete_service(service_id=world["boarding"]).active is False
         assert catalog.delete_addon(addon_id=walk.id).active is False
         customers.delete_customer(customer_id=world["jones"])  # no history: really deleted
+
+
+def test_the_vaccine_gate_reads_requirements_from_the_database_not_the_cache(app, world, tenant_a):
+    from app.core.rls import OWNER
+    from app.services import compliance
+
+    with as_tenant(app, tenant_a, role=Role.STAFF):
+        assert compliance.requirement_map()  # warm: the defaults require Rabies and more
+        with db.engine.execution_options(**{OWNER: True}).begin() as conn:  # behind the cache's back
+            table = VaccineRequirement.__table__
+            conn.execute(table.delete().where(table.c.tenant_id == tenant_a.id))
+        assert compliance.requirement_map()  # the cached copy is stale now
+        booked = reservations.book_stay(customer_id=world["smith"], service_id=world["boarding"],
+                                        start_date=_day(1), end_date=_day(2), pets=[{"pet_id": world["rex"]}])
+        assert booked.warnings == []
