@@ -231,7 +231,7 @@ def _done(reservation_id, message: str):
         from app.web.boards import today_context
 
         day = Reader(request.form).date("day")
-        return (render_template("boards/_today.html", **today_context(day), done=message), 200,
+        return (render_template("boards/_today.html", **{**today_context(day), "done": message}), 200,
                 {"HX-Retarget": "#today", "HX-Reswap": "outerHTML"})
     flash(message, "success")
     return navigate(url_for("reservation_pages.show", reservation_id=reservation_id))
