@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the `world` fixture is imported from the booking tests and named as a parameter)
 """Front-desk reservation pages: the today board, one-page booking, the reservation page and its actions,
 the list, the kennel grid and kennel cards, each with a second tenant whose rows never show."""
 import re
@@ -301,7 +302,7 @@ def test_check_out_needs_the_belongings_confirmed_returned(app, client, world, t
     rid = _booked(app, tenant_a, world, "smith", ["rex"], -1, 0, kennel="a01", check_in=True)
     headers = _signed_in(client, tenant_a, Role.STAFF)
     board = client.get("/", base_url=tenant_a.base_url).get_data(as_text=True)
-    assert f"act-check-out-{rid}" in board
+    assert f"act-check-out-departures-{rid}" in board
     data = {"from": "board", "day": _day(0).isoformat(), "notes": "Happy dog"}
     r = client.post(f"/reservations/{rid}/check-out", base_url=tenant_a.base_url, headers=headers, data=data)
     assert r.status_code == 422 and 'data-field="belongings_returned"' in r.get_data(as_text=True)
