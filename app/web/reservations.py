@@ -128,9 +128,7 @@ def household():
     read = Reader(request.args)
     customer_id = read.uuid("customer_id")
     read.check()
-    detail = _household(customer_id)
-    if detail is None:
-        raise NotFound("Customer not found.", errors={"customer_id": ["No such customer."]})
+    detail = _household(customer_id)  # another tenant's id: NotFound (404); none: the "search above" hint
     return render_template("reservations/_household.html", household=detail, chosen_pets=set(),
                            values={"kennel_id": request.args.get("kennel_id", "")}, **_common())
 
