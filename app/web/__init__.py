@@ -3,7 +3,7 @@ from flask import Flask, request
 
 from app.models import Role
 from app.services.contact import format_phone
-from app.web import account, admin, auth, catalog, customers, home, kennels, pets, settings
+from app.web import account, admin, auth, boards, catalog, customers, home, kennels, pets, reservations, settings
 from app.web.filters import address_lines, age_of, customer_form_values, label, merged, plural
 
 
@@ -13,7 +13,7 @@ def register_web(app: Flask) -> None:
         app.register_blueprint(module.bp)
     for module in (customers, pets, settings):
         app.register_blueprint(module.bp)
-    for module in (catalog, kennels):
+    for module in (catalog, kennels, boards, reservations):
         app.register_blueprint(module.bp)
 
     app.add_template_filter(label)

@@ -27,4 +27,6 @@ def index():
                                example=resort_url("your-resort"))
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
-    return render_template("home/dashboard.html")
+    from app.web.boards import today_page  # the start page is the today board
+
+    return today_page()

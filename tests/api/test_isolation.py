@@ -2,6 +2,7 @@
 so routes added later are covered without editing this file (only ID_FACTORIES grows)."""
 import re
 import uuid
+from datetime import timedelta
 
 from app.models import Role
 from tests.factories import give_every_scoped_model_rows
@@ -47,6 +48,32 @@ def _requirement_id(client, fx):
     return client.get("/api/v1/vaccine-requirements", headers=fx.headers()).json[0]["id"]
 
 
+def _reservation_id(client, fx):
+    """A boarding stay for tenant A's household (booked through the service: a manager's vaccine override)."""
+    from flask import g
+
+    from app.services import reservations
+    from app.services.compliance import tenant_today
+    from app.tenancy import lookup_tenant, tenant_context
+
+    key = ("reservation", fx.id, id(client))
+    if key in _HOUSEHOLDS:  # factories are asked once per route: book once per tenant per test
+        return _HOUSEHOLDS[key]
+    household, service_id = _household(client, fx), _service_id(client, fx)
+    ID_FACTORIES["kennel_id"](client, fx)  # a kennel to sleep in
+    with client.application.test_request_context(base_url=f"http://{fx.host}"), \
+            tenant_context(lookup_tenant(fx.subdomain)):
+        g.principal_role = Role.MANAGER
+        start = tenant_today() + timedelta(days=1)
+        booked = reservations.book_stay(customer_id=uuid.UUID(str(household["customer_id"])),
+                                        service_id=uuid.UUID(str(service_id)), start_date=start,
+                                        end_date=start + timedelta(days=2),
+                                        pets=[{"pet_id": uuid.UUID(str(household["pet_id"]))}],
+                                        vaccine_override_reason="isolation test")
+        _HOUSEHOLDS[key] = str(booked.reservation.id)
+    return _HOUSEHOLDS[key]
+
+
 # URL/body parameter name -> how to get one of tenant A's ids for it.
 ID_FACTORIES = {
     "customer_id": lambda client, fx: _household(client, fx)["customer_id"],
@@ -63,6 +90,7 @@ ID_FACTORIES = {
     "rule_id": _catalog_row("/api/v1/price-rules", {"name": "Second dog", "kind": "ADDITIONAL_PET", "from_pet": 2,
                                                     "effect": "DISCOUNT", "amount_type": "PERCENT", "percent": "10"}),
     "kennel_id": _catalog_row("/api/v1/kennels", {"code": "A01", "type": "RUN", "size": "L"}),
+    "reservation_id": _reservation_id,
 }
 
 
