@@ -46,7 +46,7 @@ def _household(client, fx) -> dict:
 
 def _reservation_id(client, fx):
     """One of fx's reservations (a boarding stay of its household's pet, a manager overriding vaccines)."""
-    from datetime import UTC, datetime, timedelta
+    from datetime import UTC, datetime
 
     key = ("reservation", fx.id, id(client))
     if key in _HOUSEHOLDS:
