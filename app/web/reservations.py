@@ -8,6 +8,8 @@ from app.core.errors import Conflict, DomainError, NotFound, PermissionDenied, R
 from app.models import ReservationStatus, Role, ServiceCategory
 from app.services import availability, catalog, customers, kennels, pricing, reservations
 from app.services.compliance import tenant_today
+from app.tenancy import current_tenant
+from app.web.admin import local_time
 from app.web.booking_form import LABELS, Reader, booking_input, check_in_input
 from app.web.common import form_version, is_htmx, navigate, page_blueprint
 
@@ -190,15 +192,18 @@ def index():
 # --- one reservation ----------------------------------------------------------------------------
 
 
-def timeline(r) -> list[tuple[str, object, str, str]]:
-    """(event, when, who, detail) in the order they happened; only the ones that did."""
+def timeline(r) -> list[tuple[str, str, str, str]]:
+    """(event, when in the resort's timezone, who, detail) in the order they happened; only the ones that did."""
     events = [("Created", r.created_at, r.created_by, r.source.value.lower()),
               ("Confirmed", r.confirmed_at, r.confirmed_by, ""),
               ("Checked in", r.checked_in_at, r.checked_in_by, ""),
               ("Checked out", r.checked_out_at, r.checked_out_by, ""),
               ("Cancelled", r.cancelled_at, r.cancelled_by, r.cancel_reason),
               ("No-show", r.no_show_at, r.no_show_by, "")]
-    return sorted((e for e in events if e[1] is not None), key=lambda e: e[1])
+    zone = current_tenant().timezone
+    happened = sorted((e for e in events if e[1] is not None), key=lambda e: e[1])
+    return [(event, local_time(at, zone), who, detail)
+            for event, at, who, detail in happened]
 
 
 def _show_context(r, **extra) -> dict:

@@ -454,3 +454,14 @@ def test_the_today_board_and_grid_run_constant_statements(app, client, world, te
         _booked(app, tenant_a, world, "jones", ["max"], n, n + 1, kennel="a01")
     _booked(app, tenant_a, world, "jones", ["max"], 0, 0, service="daycare", confirm=True)
     assert measure() == few
+
+
+def test_the_timeline_reads_in_the_resorts_timezone(app, client, world, tenant_a):
+    tag = client.get("/api/v1/tenant", headers=tenant_a.headers(Role.ADMIN)).headers["ETag"]
+    assert client.patch("/api/v1/tenant", headers=tenant_a.headers(Role.ADMIN, **{"If-Match": tag}),
+                        json={"timezone": "Asia/Tokyo"}).status_code == 200
+    rid = _booked(app, tenant_a, world, "smith", ["rex"], 1, 3, kennel="a01")
+    _signed_in(client, tenant_a)
+    html = client.get(f"/reservations/{rid}", base_url=tenant_a.base_url).get_data(as_text=True)
+    created = re.search(r"<strong>Created</strong> (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) (\w+)", html)
+    assert created and created.group(2) == "JST", html
