@@ -1,4 +1,6 @@
 """The database itself refuses overbooking: rows written past the service layer still cannot break the rules."""
+from collections import defaultdict
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -67,3 +69,23 @@ def test_a_daily_capacity_cannot_be_exceeded_in_the_database(app, world, tenant_
         _insert(ServiceDay(tenant_id=tenant_a.id, service_id=world["daycare"], day=_day(1), slot=3, capacity=2,
                            reservation_id=jones.id, pet_id=line.pet_id))
         assert db.session.get(Reservation, r.id) is not None
+
+
+@pytest.mark.parametrize("kennel", ["a01", "a02"])  # a full kennel (primary key), another household (exclusion)
+def test_a_booking_stopped_by_the_database_names_the_kennel_and_night(app, world, tenant_a, monkeypatch, kennel):  # noqa: F811
+    from app.core.errors import Conflict
+    from app.services import availability
+
+    real = availability.kennel_usage
+    with as_tenant(app, tenant_a):
+        _book(world, "smith", ["rex"], 1, 2, kennel=kennel)
+        before = db.session.execute(select(db.func.count()).select_from(Reservation)).scalar_one()
+        # Blind the service to what is booked, as a racer that read before the winner committed would be.
+        monkeypatch.setattr(availability, "kennel_usage", lambda ids, nights: defaultdict(availability.NightUse))
+        with pytest.raises(Conflict) as exc:
+            _book(world, "jones", ["max"], 1, 2, kennel=kennel)
+        monkeypatch.setattr(availability, "kennel_usage", real)
+        code = kennel.upper()
+        assert f"kennel {code} on " in exc.value.message and _day(1).isoformat() in exc.value.message
+        assert exc.value.extra == {"kennel_id": str(world[kennel]), "kennel": code, "nights": [_day(1).isoformat()]}
+        assert db.session.execute(select(db.func.count()).select_from(Reservation)).scalar_one() == before

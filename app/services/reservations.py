@@ -19,6 +19,7 @@ import uuid
 import zoneinfo
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -66,6 +67,9 @@ CODE_LENGTH = 6
 PAST_DAYS_ALLOWED = 1  # an arrival yesterday may still be entered (a late-night walk-in); earlier is refused
 MAX_BELONGINGS = 50
 _sqlite_writes = threading.RLock()
+# The kennel-nights the current booking write tries to hold, so a constraint's 409 can name the ones it lost
+# (PostgreSQL hides a violated key's values from a role under row-level security).
+_attempted: ContextVar[dict | None] = ContextVar("attempted_kennel_nights", default=None)
 
 
 # --- small helpers -------------------------------------------------------------------------------
@@ -116,6 +120,7 @@ def booking_write(func: Callable) -> Callable:
     @wraps(func)
     def wrapper(*args, **kwargs):
         with _serialized():
+            token = _attempted.set({})
             try:
                 return func(*args, **kwargs)
             except DomainError:
@@ -123,29 +128,59 @@ def booking_write(func: Callable) -> Callable:
                 raise
             except IntegrityError as exc:
                 db.session.rollback()
-                raise _occupancy_conflict(exc) from None
+                raise _occupancy_conflict(exc, _attempted.get()) from None
             except OperationalError as exc:
                 if "deadlock" not in str(exc.orig).lower():
                     raise
                 db.session.rollback()
                 raise Conflict("Another booking for the same kennels was saved at the same moment; try again.",
                                errors={"pets": ["Try again."]}) from None
+            finally:
+                _attempted.reset(token)
 
     return refuse_stale(wrapper)
 
 
-def _occupancy_conflict(exc: IntegrityError) -> Conflict:
+def _note_attempt(kennel_id: uuid.UUID, night: date, household: uuid.UUID) -> None:
+    attempted = _attempted.get()
+    if attempted is not None:
+        attempted[(kennel_id, night)] = household
+
+
+def _clash(attempted: dict[tuple[uuid.UUID, date], uuid.UUID]) -> tuple[str, dict]:
+    """Which wanted kennel-nights the winner took (read after the rollback, so its commit is visible)."""
+    if not attempted:
+        return "", {}
+    kennel_ids = {k for k, _ in attempted}
+    nights = [n for _, n in attempted]
+    held: dict[tuple[uuid.UUID, date], list[uuid.UUID]] = {}
+    for kennel_id, night, customer_id in db.session.execute(
+            select(KennelNight.kennel_id, KennelNight.night, KennelNight.customer_id)
+            .where(KennelNight.kennel_id.in_(kennel_ids), KennelNight.night >= min(nights),
+                   KennelNight.night <= max(nights))):
+        held.setdefault((kennel_id, night), []).append(customer_id)
+    kennels = {k.id: k for k in db.session.execute(select(Kennel).where(Kennel.id.in_(kennel_ids))).scalars()}
+    lost = sorted((key for key, household in attempted.items() if key in held and (
+        len(held[key]) >= kennels[key[0]].capacity or any(c != household for c in held[key]))),
+        key=lambda key: (kennels[key[0]].code, key[1]))
+    if not lost:
+        return "", {}
+    kennel = kennels[lost[0][0]]
+    taken = [night for kennel_id, night in lost if kennel_id == kennel.id]
+    return (f": kennel {kennel.code} on {nights_text(taken)}",
+            {"kennel_id": str(kennel.id), "kennel": kennel.code, "nights": [n.isoformat() for n in taken]})
+
+
+def _occupancy_conflict(exc: IntegrityError, attempted: dict[tuple[uuid.UUID, date], uuid.UUID]) -> Conflict:
     text = str(exc.orig)
-    if "one_household" in text:
-        return Conflict("Another household was just booked into that kennel for some of these nights.",
-                        errors={"pets": ["A kennel is shared only by pets of one household."]})
+    if "one_household" in text or "kennel_nights" in text or "slot" in text:
+        where, extra = _clash(attempted)
+        return Conflict(f"Another booking was just saved into that kennel for some of these nights{where}.",
+                        errors={"pets": [f"Taken{where or ''}; pick another kennel or dates."]}, extra=extra)
     if "service_days" in text:
         return Conflict("The last places of a day were just taken.", errors={"start_date": ["The day is full."]})
     if "confirmation_code" in text:
         return Conflict("Please try again.", errors={"confirmation_code": ["A code clashed; retry."]})
-    if "kennel_nights" in text or "slot" in text:
-        return Conflict("Those kennel places were just taken by another booking.",
-                        errors={"pets": ["Pick another kennel or dates."]})
     raise exc
 
 
@@ -271,6 +306,7 @@ def _hold_kennels(reservation, service, pets, wanted, nights, *, together):
                 slot = free_slot(kennel, night, usage)
                 usage[(kennel.id, night)].slots.add(slot)
                 usage[(kennel.id, night)].households.add(household)
+                _note_attempt(kennel.id, night, household)
                 db.session.add(KennelNight(tenant_id=reservation.tenant_id, kennel_id=kennel.id, night=night,
                                            slot=slot, capacity=kennel.capacity, reservation_id=reservation.id,
                                            pet_id=pet.id, customer_id=household))
