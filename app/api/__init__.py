@@ -7,12 +7,14 @@ from app.api import (
     addons,
     api_keys,
     audit,
+    availability,
     customers,
     kennels,
     pets,
     platform,
     price_rules,
     quotes,
+    reservations,
     services as catalog_services,
     tenant,
     users,
@@ -27,6 +29,7 @@ from app.schemas.common import ErrorSchema
 TENANT_BLUEPRINTS = [tenant.blp, users.blp, api_keys.blp, audit.blp]
 TENANT_BLUEPRINTS += [catalog_services.blp, addons.blp, price_rules.blp, kennels.blp, quotes.blp]
 TENANT_BLUEPRINTS += [customers.blp, pets.blp, vaccine_requirements.blp]
+TENANT_BLUEPRINTS += [reservations.blp, availability.blp]
 
 
 # Query strings follow each schema's own `unknown` (RAISE): a misspelt filter is a 422, not ignored.

@@ -39,6 +39,13 @@ class Blueprint(SmorestBlueprint):
                 return int(version)
         raise PreconditionFailed
 
+    def optional_if_match_version(self, row_id: uuid.UUID) -> int | None:
+        """As if_match_version when If-Match is sent; None without it (POST actions, where it is optional)."""
+        if "If-Match" not in request.headers:
+            _get_etag_ctx()["etag_checked"] = True
+            return None
+        return self.if_match_version(row_id)
+
     def _set_etag_in_response(self, response):
         """A response carrying one row (with `id` and `version`) gets that row's version as its ETag."""
         ctx = _get_etag_ctx()

@@ -213,6 +213,27 @@ def test_creating_a_pet_and_a_vaccination_is_idempotent(app, client, tenant_a):
     assert _count(app, Pet, tenant_a) == 1 and _count(app, Vaccination, tenant_a) == 1
 
 
+def test_a_retried_booking_gets_the_first_response_and_holds_its_places_once(app, client, tenant_a, tenant_b):
+    from app.models import KennelNight, Reservation
+    from tests.api.test_reservations import booking, make_world
+
+    w = make_world(client, tenant_a)
+    body = booking(w, kennel="a02")
+    first = _post(client, tenant_a, key="book-1", body=body, path="/api/v1/reservations")
+    again = _post(client, tenant_a, key="book-1", body=body, path="/api/v1/reservations")
+    assert first.status_code == again.status_code == 201 and again.get_data() == first.get_data()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    for header in ("Location", "ETag"):
+        assert again.headers[header] == first.headers[header], header
+    assert _count(app, Reservation, tenant_a) == 1 and _count(app, KennelNight, tenant_a) == 2
+    other = _post(client, tenant_a, key="book-1", body={**body, "notes": "changed"}, path="/api/v1/reservations")
+    assert other.status_code == 422 and "Idempotency-Key" in other.json["errors"]
+    full = _post(client, tenant_a, key="book-2", body=booking(w, customer="jones", pets=("max",), kennel="a02"),
+                 path="/api/v1/reservations")
+    assert full.status_code == 409 and _count(app, IdempotencyKey, tenant_a) == 1  # a refusal keeps no key
+    assert _count(app, Reservation, tenant_a) == 1 and _count(app, Reservation, tenant_b) == 0
+
+
 def test_the_key_is_never_logged(client, tenant_a, captured_logs):
     secret_ish = "jane-doe-555-123-4567-signup"
     _post(client, tenant_a, key=secret_ish)
@@ -234,6 +255,7 @@ def test_the_request_body_is_kept_only_as_a_hash(app, client, tenant_a):
     ("post", "/api/v1/customers"),
     ("post", "/api/v1/customers/{customer_id}/pets"),
     ("post", "/api/v1/pets/{pet_id}/vaccinations"),
+    ("post", "/api/v1/reservations"),
 ])
 def test_the_openapi_document_describes_the_header_and_its_answers(client, method, path):
     spec = client.get("/api/v1/openapi.json").json
@@ -250,7 +272,7 @@ def test_only_decorated_operations_document_the_header(client):
     documented = sorted(f"{m.upper()} {p}" for p, ops in spec["paths"].items() for m, op in ops.items()
                         if isinstance(op, dict) and any(x.get("name") == "Idempotency-Key" for x in op.get("parameters", [])))
     assert documented == ["POST /api/v1/customers", "POST /api/v1/customers/{customer_id}/pets",
-                          "POST /api/v1/pets/{pet_id}/vaccinations"]
+                          "POST /api/v1/pets/{pet_id}/vaccinations", "POST /api/v1/reservations"]
 
 
 @pytest.mark.postgres

@@ -43,6 +43,25 @@ def _household(client, fx) -> dict:
     return _HOUSEHOLDS[key]
 
 
+def _reservation_id(client, fx):
+    """One of fx's reservations (a boarding stay of its household's pet, a manager overriding vaccines)."""
+    from datetime import UTC, datetime, timedelta
+
+    key = ("reservation", fx.id, id(client))
+    if key in _HOUSEHOLDS:
+        return _HOUSEHOLDS[key]
+    household = _household(client, fx)
+    kennel = ID_FACTORIES["kennel_id"](client, fx)
+    start = datetime.now(UTC).date() + timedelta(days=1)
+    r = client.post("/api/v1/reservations", headers=fx.headers(Role.MANAGER), json={
+        "customer_id": household["customer_id"], "service_id": _service_id(client, fx),
+        "start_date": start.isoformat(), "end_date": (start + timedelta(days=2)).isoformat(),
+        "pets": [{"pet_id": household["pet_id"], "kennel_id": kennel}], "vaccine_override_reason": "isolation"})
+    assert r.status_code == 201, r.json
+    _HOUSEHOLDS[key] = r.json["id"]
+    return r.json["id"]
+
+
 def _requirement_id(client, fx):
     return client.get("/api/v1/vaccine-requirements", headers=fx.headers()).json[0]["id"]
 
@@ -63,6 +82,13 @@ ID_FACTORIES = {
     "rule_id": _catalog_row("/api/v1/price-rules", {"name": "Second dog", "kind": "ADDITIONAL_PET", "from_pet": 2,
                                                     "effect": "DISCOUNT", "amount_type": "PERCENT", "percent": "10"}),
     "kennel_id": _catalog_row("/api/v1/kennels", {"code": "A01", "type": "RUN", "size": "L"}),
+    "reservation_id": _reservation_id,
+}
+
+# Lists whose query needs parameters: how to ask for one of fx's own (so only leaks can differ).
+LIST_QUERIES = {
+    "/api/v1/availability": lambda client, fx: f"service_id={_service_id(client, fx)}&start_date=2030-01-01"
+                                               "&end_date=2030-01-03",
 }
 
 
@@ -134,15 +160,17 @@ def test_lists_never_return_another_tenants_rows(app, client, tenant_a, tenant_b
     give_every_scoped_model_rows(app, tenant_a)
     a_rows = _every_id_of(app, tenant_a)
     for model in ("Customer", "Pet", "Vaccination", "VaccineRequirement", "Service", "AddOn", "PriceRule", "Kennel",
-                  "User", "ApiKey", "AuditEvent", "PasswordResetToken", "OutboundEmail"):
+                  "Reservation", "User", "ApiKey", "AuditEvent", "PasswordResetToken", "OutboundEmail"):
         assert a_rows.get(model), f"tenant A has no {model} rows to leak"
     a_ids = set().union(*a_rows.values())
     lists = [r for r in _api_rules(app) if not r.arguments and "GET" in r.methods]
     assert len(lists) >= 4
     for rule in lists:
-        own = client.get(rule.rule + "?page_size=100", headers=tenant_a.headers())
+        query = lambda fx, path=rule.rule: LIST_QUERIES[path](client, fx) + "&" if path in LIST_QUERIES else ""  # noqa: E731
+        own = client.get(f"{rule.rule}?{query(tenant_a)}page_size=100", headers=tenant_a.headers())
         assert own.status_code == 200, rule.rule
-        body = client.get(rule.rule + "?page_size=100", headers=tenant_b.headers()).get_data(as_text=True)
+        body = client.get(f"{rule.rule}?{query(tenant_b)}page_size=100",
+                          headers=tenant_b.headers()).get_data(as_text=True)
         leaked = [i for i in a_ids if i in body]
         assert not leaked, f"{rule.rule} leaked {leaked}"
         assert "vip" not in body, f"{rule.rule} leaked A's customer tag"
