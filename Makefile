@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test test-postgres test-sqlite lint venv db seed bench clean browser
+.PHONY: run test test-postgres test-sqlite lint venv db seed bench bench-booking clean browser
 
 ## One venv for running and testing: requirements-dev.txt includes requirements.txt (runtime only).
 $(BIN)/activate: requirements.txt requirements-dev.txt
@@ -49,6 +49,9 @@ lint: venv
 
 bench: venv
 	$(BIN)/python bench/run.py
+
+bench-booking: venv
+	$(BIN)/python bench/booking.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -49,6 +49,9 @@ def test_every_tenant_table_has_a_key_led_by_tenant_id(schema):
     ("audit_events", ("tenant_id", "resource_type", "resource_id", "created_at")),  # filtered by resource
     ("audit_events", ("tenant_id", "actor_id", "created_at")),  # filtered by actor
     ("audit_events", ("tenant_id", "action", "created_at")),  # filtered by action
+    # "Stays touching first..last" tests the other date inside the index (tests/test_query_plans.py).
+    ("reservations", ("tenant_id", "end_date", "start_date")),  # the boards and the list by dates
+    ("reservations", ("tenant_id", "start_date", "end_date")),  # a list page sorted by arrival
 ])
 def test_the_lists_have_their_index(schema, table, columns):
     assert columns in [cols for _, cols in schema[table]]

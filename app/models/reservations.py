@@ -72,8 +72,13 @@ class Reservation(UUIDPrimaryKey, TenantScoped, Timestamps, Versioned, db.Model)
         CheckConstraint("end_date >= start_date", name="dates_in_order"),
         CheckConstraint("total_cents >= 0 AND deposit_cents >= 0 AND deposit_cents <= total_cents",
                         name="money_in_range"),
-        Index("ix_reservations_tenant_start", "tenant_id", "start_date"),
-        Index("ix_reservations_tenant_end", "tenant_id", "end_date"),
+        # "Which stays touch first..last" is `end_date >= first AND start_date <= last`. Each index carries
+        # the other date, so either scan checks both in the index and visits only the stays that touch:
+        # by departure for the boards and date-range lists (the booked future), by arrival for a page
+        # sorted by arrival. (A GiST daterange index cannot be used: under row-level security only
+        # leakproof operators become index conditions, and range overlap is not one.)
+        Index("ix_reservations_tenant_start", "tenant_id", "start_date", "end_date"),
+        Index("ix_reservations_tenant_end", "tenant_id", "end_date", "start_date"),
         Index("ix_reservations_tenant_customer", "tenant_id", "customer_id", "start_date"),
         Index("ix_reservations_tenant_status", "tenant_id", "status", "start_date"),
         Index("ix_reservations_tenant_service", "tenant_id", "service_id", "start_date"),

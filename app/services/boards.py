@@ -1,8 +1,9 @@
 """The front desk's views of a day: the day sheet (today board), the kennel grid and kennel cards.
 
 Each is a constant number of queries whatever the data: one for the reservations that touch the
-range (served by ix_reservations_tenant_end: `end_date >= first day` picks the recent tail), one
-per related table loaded in bulk, one for the nights in the range.
+range (ix_reservations_tenant_end: `end_date >= first day` picks the recent tail and its
+start_date column leaves in the index the stays that start after the range), one per related
+table loaded in bulk, one for the nights in the range.
 """
 import uuid
 from collections import defaultdict
