@@ -249,12 +249,7 @@ MUTATIONS = [
     Mutation("db-slot-unchecked", RESERVATIONS_MIGRATION,
              (("    sa.CheckConstraint('slot >= 1 AND slot <= capacity', name=op.f('ck_kennel_nights_slot_within_capacity')),\n",
                ""),),
-             (f"{OCCUPANCY}::test_more_pets_than_places_are_refused_by_the_database",)),
-    Mutation("db-and-locks-off", RESERVATIONS_MIGRATION, NO_ONE_HOUSEHOLD,
-             (f"{RACES}::test_two_households_racing_for_a_two_place_kennel_only_one_gets_in",),
-             more=((AVAILABILITY, (("    if lock:\n", "    if False:\n"),)),
-                   (RESERVATIONS, (('    if db.engine.dialect.name == "sqlite":\n        with _sqlite_writes:',
-                                    '    if False:\n        with _sqlite_writes:'),)))),
+             (f"{OCCUPANCY}::test_a_place_number_beyond_the_kennels_capacity_is_refused_by_its_check",)),
     # --- accounts ----------------------------------------------------------------------------------
     Mutation("expired-token-still-sets-password", "app/services/accounts.py",
              (("    if row is None or row.used_at is not None or row.expires_at <= utcnow():\n",

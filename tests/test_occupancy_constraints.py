@@ -67,3 +67,14 @@ def test_a_daily_capacity_cannot_be_exceeded_in_the_database(app, world, tenant_
         _insert(ServiceDay(tenant_id=tenant_a.id, service_id=world["daycare"], day=_day(1), slot=3, capacity=2,
                            reservation_id=jones.id, pet_id=line.pet_id))
         assert db.session.get(Reservation, r.id) is not None
+
+
+def test_a_place_number_beyond_the_kennels_capacity_is_refused_by_its_check(app, world, tenant_a):  # noqa: F811
+    with as_tenant(app, tenant_a):
+        smith = _book(world, "smith", ["rex"], 1, 2, kennel="a01").reservation
+        # Bella holds no night on day 1, so only the place-number check can refuse this row (no key clashes).
+        other = _book(world, "smith", ["bella"], 3, 4, kennel="a02").reservation
+        night = _held(smith.id).night
+        error = _insert(KennelNight(tenant_id=tenant_a.id, kennel_id=world["a01"], night=night, slot=2, capacity=1,
+                                    reservation_id=other.id, pet_id=world["bella"], customer_id=world["smith"]))
+        assert "slot_within_capacity" in error or "CHECK constraint failed" in error
