@@ -24,12 +24,23 @@ class Mutation:
     path: str
     patches: tuple[tuple[str, str], ...]  # (exact text, replacement); each text must occur exactly once
     tests: tuple[str, ...]
+    more: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()  # (path, patches) of further files broken at once
+
+    def files(self) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
+        return [(self.path, self.patches), *self.more]
 
 
 PRICING, QUOTES_API = "tests/services/test_pricing.py", "tests/api/test_quotes.py"
 CSV, CUSTOMERS_API = "tests/services/test_customer_csv.py", "tests/api/test_customers.py"
 SEARCH, WEB_CUSTOMERS = "tests/services/test_customer_search.py", "tests/web/test_customers.py"
 COMPLIANCE = "tests/services/test_compliance.py"
+BOOKING, RULES = "tests/services/test_booking.py", "tests/services/test_booking_rules.py"
+OCCUPANCY, WEIGHTS = "tests/test_occupancy_constraints.py", "tests/test_weights.py"
+RACES = "tests/concurrency/test_service_races.py"
+AVAILABILITY, RESERVATIONS = "app/services/availability.py", "app/services/reservations.py"
+RESERVATIONS_MIGRATION = "migrations/versions/d27599a56104_reservations.py"
+NO_ONE_HOUSEHOLD = (("        op.execute(ONE_HOUSEHOLD)\n", "        pass\n"),
+                    ("        op.execute(ONE_HOUSEHOLD_SQLITE)\n", "        pass\n"))
 EXPIRED_FILTER = f"{CUSTOMERS_API}::test_the_expired_filter_counts_only_each_vaccines_latest_record_and_stays_in_its_tenant"
 
 MUTATIONS = [
@@ -76,7 +87,7 @@ MUTATIONS = [
              (('"breed": row.get("breed", ""),', '"breed": "",'),),
              (f"{CSV}::test_every_source_column_survives_the_import",)),
     Mutation("csv-drops-weight", "app/services/customer_csv.py",
-             (('"weight_lbs": (row.get("weight_lbs") or "").strip() or None,', '"weight_lbs": None,'),),
+             (("        **_weight(row),\n", ""),),
              (f"{CSV}::test_every_source_column_survives_the_import",)),
     Mutation("csv-no-length-check", "app/services/customer_csv.py",
              (("    _check_lengths(Customer, fields, errors)\n", ""),),
@@ -94,9 +105,9 @@ MUTATIONS = [
              (('f"{what}Use a date as YYYY-MM-DD, e.g. 2020-12-31 (got {_quoted(raw)}).")',
                'f"{what}Invalid isoformat string: {raw!r}")'),),
              (f"{CSV}::test_a_day_first_date_names_the_column_and_the_expected_format",)),
-    Mutation("weight-message-range-only", "app/services/pets.py",
-             (('            errors["weight_lbs"] = ["Must be a number of pounds, e.g. 42.5."]\n        else:',
-               '            errors["weight_lbs"] = ["Must be more than 0 and less than 1000 lbs."]\n        else:'),),
+    Mutation("weight-message-range-only", "app/core/weights.py",
+             (('return None, f"Must be a number of {NOUN[unit]}, e.g. {EXAMPLE[unit]}."',
+               'return None, "Must be more than 0 and less than 1000 lbs."'),),
              (f"{CSV}::test_a_weight_that_is_not_a_number_says_so",)),
     # --- CSV export --------------------------------------------------------------------------------
     Mutation("export-no-formula-guard", "app/services/customer_csv.py",
@@ -163,6 +174,82 @@ MUTATIONS = [
     Mutation("expired-filter-household-renews", "app/services/customers.py",
              (("exists().where(later.pet_id == Vaccination.pet_id, ", "exists().where("),),
              (EXPIRED_FILTER,)),
+    # --- booking: availability ----------------------------------------------------------------------
+    Mutation("nights-closed", AVAILABILITY,
+             (("    return pricing.stay_dates(pricing.service_terms(service), start, end)\n",
+               "    dates = pricing.stay_dates(pricing.service_terms(service), start, end)\n"
+               "    return dates + [end] if service.needs_kennel and end else dates\n"),),
+             (f"{BOOKING}::test_a_stay_ending_the_morning_another_begins_does_not_conflict",)),
+    Mutation("households-share-in-the-rule", AVAILABILITY,
+             (("if (use.households - {household}) or len(use.slots) + count > kennel.capacity:",
+               "if len(use.slots) + count > kennel.capacity:"),),
+             (f"{RULES}::test_a_second_household_is_refused_by_the_rule_naming_kennel_and_nights_not_only_by_the_database",)),
+    Mutation("households-share-in-the-list", AVAILABILITY,
+             (("        if use.households - {household}:\n            return 0\n", ""),),
+             (f"{RULES}::test_a_second_household_is_refused_by_the_rule_naming_kennel_and_nights_not_only_by_the_database",)),
+    Mutation("capacity-plus-one", AVAILABILITY,
+             (("len(use.slots) + count > kennel.capacity:", "len(use.slots) + count > kennel.capacity + 1:"),),
+             (f"{RULES}::test_one_household_cannot_put_more_pets_in_a_kennel_than_its_places",)),
+    Mutation("maintenance-bookable", AVAILABILITY,
+             (("    if kennel.status == KennelStatus.MAINTENANCE:\n        return f\"{kennel.code} is under maintenance.\"\n",
+               ""),),
+             (f"{RULES}::test_a_kennel_under_maintenance_takes_no_booking_and_no_check_in",)),
+    Mutation("species-fit-ignored", AVAILABILITY,
+             (("    if species is not None and str(pet.species) not in species:", "    if False:"),),
+             (f"{RULES}::test_a_cat_is_refused_a_dog_run",)),
+    Mutation("weight-limit-ignored", AVAILABILITY,
+             (("        if kennel.max_weight_kg is not None and weight > kennel.max_weight_kg:", "        if False:"),),
+             (f"{BOOKING}::test_a_pet_too_heavy_for_the_kennel_is_refused", f"{WEIGHTS}")),
+    Mutation("weight-in-pounds-against-kg-limits", AVAILABILITY,
+             (("    weight = pet.weight_kg  # stored", "    weight = pet.weight_lbs  # stored"),),
+             (f"{WEIGHTS}::test_a_30_kg_kennel_refuses_a_70_lb_pet_and_takes_a_60_lb_one_whatever_the_unit",)),
+    Mutation("booking-flat-accepts-end-date", "app/services/pricing.py",
+             (("elif service.price_unit == PriceUnit.FLAT and end is not None and end != start:",
+               "elif False:"),),
+             (f"{RULES}::test_a_flat_appointment_with_an_end_date_is_refused_naming_it_and_nothing_is_saved",)),
+    # --- booking: lifecycle, vaccines, edits, moves, codes -----------------------------------------
+    Mutation("checked-in-can-cancel", RESERVATIONS,
+             (("    S.CHECKED_IN: {S.CHECKED_OUT},", "    S.CHECKED_IN: {S.CHECKED_OUT, S.CANCELLED},"),),
+             (f"{RULES}::test_only_the_listed_transitions_happen",)),
+    Mutation("pending-can-check-in", RESERVATIONS,
+             (("    S.PENDING: {S.CONFIRMED, S.CANCELLED, S.NO_SHOW},",
+               "    S.PENDING: {S.CONFIRMED, S.CANCELLED, S.NO_SHOW, S.CHECKED_IN},"),),
+             (f"{RULES}::test_only_the_listed_transitions_happen",)),
+    Mutation("cancel-without-reason", RESERVATIONS,
+             (("    if not reason or len(reason) > 500:", "    if len(reason) > 500:"),),
+             (f"{BOOKING}::test_cancel_needs_a_reason_and_frees_the_kennel",)),
+    Mutation("no-show-any-time", RESERVATIONS,
+             (("    if tenant_now() < due:", "    if False:"),),
+             (f"{RULES}::test_a_no_show_only_after_the_arrival_time_has_passed",)),
+    Mutation("check-in-before-arrival", RESERVATIONS,
+             (("        if today < reservation.start_date:", "        if False:"),),
+             (f"{RULES}::test_check_in_opens_on_the_arrival_date",)),
+    Mutation("check-in-ignores-maintenance", RESERVATIONS,
+             (("if line.kennel is not None and line.kennel.status == KennelStatus.MAINTENANCE]", "if False]"),),
+             (f"{RULES}::test_a_kennel_under_maintenance_takes_no_booking_and_no_check_in",)),
+    Mutation("vaccine-gate-off", RESERVATIONS,
+             (('    blocking = [w for w in warnings if w["blocking"]]', "    blocking = []"),),
+             (f"{BOOKING}::test_missing_vaccines_need_a_manager_override",)),
+    Mutation("anyone-overrides-vaccines", RESERVATIONS,
+             (("    if not _is_manager():\n        raise PermissionDenied", "    if False:\n        raise PermissionDenied"),),
+             (f"{BOOKING}::test_missing_vaccines_need_a_manager_override",)),
+    Mutation("preview-saves", RESERVATIONS,
+             (("                savepoint.rollback()", "                db.session.commit()"),),
+             (f"{BOOKING}::test_editing_dates_rechecks_and_reprices",)),
+    Mutation("move-checks-first-night-only", RESERVATIONS,
+             (("    moving = [n for n in nights if n >= start]", "    moving = [n for n in nights if n >= start][:1]"),),
+             (f"{RULES}::test_a_move_is_rechecked_on_every_night_it_covers",)),
+    Mutation("code-reused", RESERVATIONS,
+             (("        if not db.session.execute(select(Reservation.id).where(Reservation.confirmation_code == code)).first():",
+               "        if True:"),),
+             (f"{RULES}::test_a_confirmation_code_already_used_in_the_tenant_is_never_given_again",)),
+    # --- booking: the database backstop (the schema comes from the migrations) -----------------------
+    Mutation("db-no-one-household", RESERVATIONS_MIGRATION, NO_ONE_HOUSEHOLD,
+             (f"{OCCUPANCY}::test_two_households_in_one_kennel_night_are_refused_by_the_database",)),
+    Mutation("db-slot-unchecked", RESERVATIONS_MIGRATION,
+             (("    sa.CheckConstraint('slot >= 1 AND slot <= capacity', name=op.f('ck_kennel_nights_slot_within_capacity')),\n",
+               ""),),
+             (f"{OCCUPANCY}::test_a_place_number_beyond_the_kennels_capacity_is_refused_by_its_check",)),
     # --- accounts ----------------------------------------------------------------------------------
     Mutation("expired-token-still-sets-password", "app/services/accounts.py",
              (("    if row is None or row.used_at is not None or row.expires_at <= utcnow():\n",
@@ -176,30 +263,35 @@ MUTATIONS = [
 ]
 
 
-def _apply(mutation: Mutation) -> str | None:
-    """The original text when every patch applies once, else None (nothing written)."""
-    path = ROOT / mutation.path
-    original = text = path.read_text()
-    for old, new in mutation.patches:
-        if text.count(old) != 1:
+def _apply(mutation: Mutation) -> dict[Path, str] | None:
+    """{file: original text} when every patch of every file applies once, else None (nothing written)."""
+    changed: dict[Path, tuple[str, str]] = {}
+    for name, patches in mutation.files():
+        path = ROOT / name
+        original = text = path.read_text()
+        for old, new in patches:
+            if text.count(old) != 1:
+                return None
+            text = text.replace(old, new)
+        if text == original:
             return None
-        text = text.replace(old, new)
-    if text == original:
-        return None
-    path.write_text(text)
-    return original
+        changed[path] = (original, text)
+    for path, (_, text) in changed.items():
+        path.write_text(text)
+    return {path: original for path, (original, _) in changed.items()}
 
 
 def run(mutation: Mutation) -> str:
-    original = _apply(mutation)
-    if original is None:
+    originals = _apply(mutation)
+    if originals is None:
         return "NOT APPLIED"
     try:
         env = {**os.environ, "TAILTOWN_TEST_BACKEND": os.environ.get("TAILTOWN_TEST_BACKEND", "sqlite")}
         result = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
                                  *mutation.tests], cwd=ROOT, env=env, capture_output=True, text=True)
     finally:
-        (ROOT / mutation.path).write_text(original)
+        for path, original in originals.items():
+            path.write_text(original)
     if result.returncode == 0:
         return "SURVIVED"
     return "KILLED" if result.returncode == 1 else f"ERROR (pytest exit {result.returncode})"
@@ -221,7 +313,8 @@ def main(names: list[str]) -> int:
     outcomes = {}
     for mutation in chosen:
         outcomes[mutation.name] = run(mutation)
-        print(f"{outcomes[mutation.name]:<12} {mutation.name:<40} {mutation.path}", flush=True)
+        print(f"{outcomes[mutation.name]:<12} {mutation.name:<40} {', '.join(n for n, _ in mutation.files())}",
+              flush=True)
     survivors = [n for n, o in outcomes.items() if o != "KILLED"]
     print(f"\n{len(chosen) - len(survivors)} of {len(chosen)} killed" + (f"; not killed: {', '.join(survivors)}"
                                                                       if survivors else ""))

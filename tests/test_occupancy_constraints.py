@@ -89,3 +89,14 @@ def test_a_booking_stopped_by_the_database_names_the_kennel_and_night(app, world
         assert f"kennel {code} on " in exc.value.message and _day(1).isoformat() in exc.value.message
         assert exc.value.extra == {"kennel_id": str(world[kennel]), "kennel": code, "nights": [_day(1).isoformat()]}
         assert db.session.execute(select(db.func.count()).select_from(Reservation)).scalar_one() == before
+
+
+def test_a_place_number_beyond_the_kennels_capacity_is_refused_by_its_check(app, world, tenant_a):  # noqa: F811
+    with as_tenant(app, tenant_a):
+        smith = _book(world, "smith", ["rex"], 1, 2, kennel="a01").reservation
+        # Bella holds no night on day 1, so only the place-number check can refuse this row (no key clashes).
+        other = _book(world, "smith", ["bella"], 3, 4, kennel="a02").reservation
+        night = _held(smith.id).night
+        error = _insert(KennelNight(tenant_id=tenant_a.id, kennel_id=world["a01"], night=night, slot=2, capacity=1,
+                                    reservation_id=other.id, pet_id=world["bella"], customer_id=world["smith"]))
+        assert "slot_within_capacity" in error or "CHECK constraint failed" in error

@@ -47,7 +47,7 @@ class PetById(MethodView):
         return service.get_pet(pet_id=pet_id, with_vaccinations=True)
 
     @blp.etag
-    @blp.arguments(PetWriteSchema, example={"weight_lbs": "64.0", "alert_flags": ["SENIOR"]})
+    @blp.arguments(PetWriteSchema, example={"weight_kg": "29.03", "alert_flags": ["SENIOR"]})
     @blp.response(200, PetDetailSchema)
     @blp.alt_response(404, schema=ErrorSchema)
     @blp.alt_response(422, schema=ErrorSchema)

@@ -3,10 +3,12 @@ import csv
 import io
 import random
 from datetime import timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
 
 from app.core.extensions import db
+from app.core.weights import lb_to_kg
 from app.demo import seeder
 from app.models import Customer
 from app.services.compliance import tenant_today
@@ -16,7 +18,7 @@ FIRST = ["Olivia", "Liam", "Emma", "Noah", "Ava", "Elijah", "Sophia", "Lucas", "
          "Amelia", "Ethan", "Harper", "Aiden", "Chloé", "Jack", "Isabella", "Owen", "Renée", "Leo", "Priya", "Kenji"]
 LAST = ["Garcia", "Smith", "Johnson", "Brown", "Nguyen", "Martinez", "Lee", "Patel", "Kim", "O'Brien", "Müller",
         "Rossi", "Walker", "Hernández", "Clark", "Lewis", "Young", "Allen", "King", "Wright", "Scott", "Torres"]
-# (name, breed, typical weight range in lb), so no demo poodle weighs 100 lb.
+# (name, breed, typical weight range in lb, written to the file in kg), so no demo poodle weighs 100 lb.
 DOGS = [("Biscuit", "Golden Retriever", 55, 75), ("Max", "Labrador", 55, 80), ("Luna", "Border Collie", 30, 45),
         ("Cooper", "Beagle", 18, 30), ("Bella", "German Shepherd", 50, 90), ("Rocky", "Boxer", 50, 80),
         ("Daisy", "Miniature Poodle", 10, 15), ("Tucker", "Husky", 35, 60), ("Penny", "Dachshund", 11, 32),
@@ -62,7 +64,7 @@ def demo_csv(seed: str, today) -> str:
             name, breed, lightest, heaviest = rng.choice(CATS if species == "CAT" else DOGS)
             flags = ";".join(rng.sample(FLAGS, k=rng.choice([0, 0, 0, 1, 2])))
             writer.writerow({**household, "pet_name": name, "species": species, "breed": breed,
-                             "weight_lbs": str(rng.randint(lightest, heaviest)),
+                             "weight_kg": str(lb_to_kg(Decimal(rng.randint(lightest, heaviest)))),
                              "birth_date": (today - timedelta(days=rng.randint(200, 4500))).isoformat(),
                              "neutered": rng.choice(["true", "false"]), "alert_flags": flags,
                              "feeding_instructions": rng.choice(["1 cup twice daily", "2 cups morning", "Own food"]),

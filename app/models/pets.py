@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.extensions import db
+from app.core.weights import kg_to_lb
 from app.models.base import TenantScoped, Timestamps, UTCDateTime, UUIDPrimaryKey, Versioned, enum_column
 from app.models.customers import Customer
 
@@ -66,7 +67,8 @@ class Pet(UUIDPrimaryKey, TenantScoped, Timestamps, Versioned, db.Model):
         UniqueConstraint("tenant_id", "id"),
         ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"],
                              ondelete="CASCADE"),
-        CheckConstraint("weight_lbs IS NULL OR (weight_lbs > 0 AND weight_lbs < 1000)", name="weight_range"),
+        # Kilograms; the bound is the old 1000 lb limit (migrations/versions/f3b8c2d1a9e4_weights_in_kilograms.py).
+        CheckConstraint("weight_kg IS NULL OR (weight_kg > 0 AND weight_kg < 453.59237)", name="weight_range"),
         Index("ix_pets_tenant_customer", "tenant_id", "customer_id"),
         Index("ix_pets_tenant_name", "tenant_id", "name"),  # the list by name, and name-prefix search
     )
@@ -77,7 +79,7 @@ class Pet(UUIDPrimaryKey, TenantScoped, Timestamps, Versioned, db.Model):
     breed: Mapped[str] = mapped_column(String(100), default="", nullable=False)
     sex: Mapped[Sex] = mapped_column(enum_column(Sex), default=Sex.UNKNOWN, nullable=False)
     birth_date: Mapped[date | None] = mapped_column(Date)
-    weight_lbs: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    weight_kg: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))  # shown in the tenant's weight_unit
     neutered: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     colour: Mapped[str] = mapped_column(String(100), default="", nullable=False)
     microchip: Mapped[str] = mapped_column(String(40), default="", nullable=False)
@@ -96,6 +98,12 @@ class Pet(UUIDPrimaryKey, TenantScoped, Timestamps, Versioned, db.Model):
     @property
     def has_photo(self) -> bool:
         return bool(self.photo_key)
+
+    @property
+    def weight_lbs(self) -> Decimal | None:
+        """The stored weight in pounds, to 0.1 lb (derived; for API compatibility)."""
+        return kg_to_lb(self.weight_kg)
+
     vaccinations: Mapped[list["Vaccination"]] = relationship(back_populates="pet", cascade="all, delete-orphan",
                                                              order_by="Vaccination.vaccine", lazy="raise")
 

@@ -6,6 +6,7 @@ from sqlalchemy import CheckConstraint, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.extensions import db
+from app.core.weights import DEFAULT_UNIT
 from app.models.base import Timestamps, UUIDPrimaryKey, Versioned, enum_column
 
 
@@ -28,6 +29,7 @@ class Tenant(UUIDPrimaryKey, Timestamps, Versioned, db.Model):
     __table_args__ = (
         CheckConstraint("tax_rate >= 0 AND tax_rate < 1", name="tax_rate_range"),
         CheckConstraint("vaccine_warning_days >= 0 AND vaccine_warning_days <= 365", name="vaccine_warning_range"),
+        CheckConstraint("weight_unit IN ('kg', 'lb')", name="weight_unit_known"),
     )
 
     subdomain: Mapped[str] = mapped_column(String(63), unique=True, nullable=False)
@@ -40,3 +42,6 @@ class Tenant(UUIDPrimaryKey, Timestamps, Versioned, db.Model):
     address: Mapped[str] = mapped_column(String(500), default="", nullable=False)
     phone: Mapped[str] = mapped_column(String(40), default="", nullable=False)
     vaccine_warning_days: Mapped[int] = mapped_column(Integer, default=30, nullable=False)
+    # The unit pages show and forms take; weights are stored in kg (app/core/weights.py).
+    weight_unit: Mapped[str] = mapped_column(String(2), default=DEFAULT_UNIT, server_default=DEFAULT_UNIT,
+                                             nullable=False)

@@ -63,7 +63,10 @@ class PetDetailSchema(PetSummarySchema):
     customer_id = ma.fields.UUID(dump_only=True)
     sex = ma.fields.Enum(Sex, metadata={"example": "MALE"})
     birth_date = ma.fields.Date(allow_none=True, metadata={"example": "2020-05-17"})
-    weight_lbs = ma.fields.Decimal(as_string=True, allow_none=True, metadata={"example": "62.5"})
+    weight_kg = ma.fields.Decimal(as_string=True, allow_none=True, places=2,
+                                  metadata={"example": "28.35", "description": "The stored weight, in kilograms."})
+    weight_lbs = ma.fields.Decimal(as_string=True, allow_none=True, dump_only=True, metadata={
+        "example": "62.5", "description": "Derived from weight_kg, to 0.1 lb (kept for older clients)."})
     neutered = ma.fields.Boolean()
     colour = ma.fields.String(metadata={"example": "Yellow"})
     microchip = ma.fields.String(metadata={"example": "985112345678901"})
@@ -88,7 +91,9 @@ class PetWriteSchema(StrictSchema):
     breed = ma.fields.String(validate=ma.validate.Length(max=100))
     sex = ma.fields.Enum(Sex)
     birth_date = ma.fields.Date(allow_none=True)
-    weight_lbs = ma.fields.Decimal(allow_none=True, places=2, as_string=True, metadata={"example": "62.5"})
+    weight_kg = ma.fields.Decimal(allow_none=True, as_string=True, metadata={"example": "28.35"})
+    weight_lbs = ma.fields.Decimal(allow_none=True, as_string=True, metadata={
+        "example": "62.5", "description": "Instead of weight_kg: pounds, converted to kilograms (not both)."})
     neutered = ma.fields.Boolean()
     colour = ma.fields.String(validate=ma.validate.Length(max=100))
     microchip = ma.fields.String(validate=ma.validate.Length(max=40))

@@ -3,6 +3,7 @@ import zoneinfo
 
 import marshmallow as ma
 
+from app.core.weights import UNITS
 from app.models import Plan, TenantStatus
 from app.schemas.common import StrictSchema, decimal_range
 
@@ -59,6 +60,8 @@ class TenantSettingsSchema(ma.Schema):
     tax_rate = ma.fields.Decimal(places=4, as_string=True, validate=decimal_range(0, 1, max_inclusive=False),
                                  metadata={"example": "0.0825"})
     vaccine_warning_days = ma.fields.Integer(validate=ma.validate.Range(0, 365), metadata={"example": 30})
+    weight_unit = ma.fields.String(validate=ma.validate.OneOf(UNITS), metadata={
+        "example": "lb", "description": "The unit pages show pet weights in and forms take (stored as kg)."})
 
 
 class TenantSettingsUpdateSchema(TenantSettingsSchema, StrictSchema):

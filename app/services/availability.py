@@ -24,10 +24,12 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from app.core import weights
 from app.core.errors import NotFound, RuleViolation
 from app.core.extensions import db
 from app.models import Kennel, KennelNight, KennelSize, KennelStatus, KennelType, Pet, Service, ServiceDay
 from app.services import pricing
+from app.tenancy import current_tenant
 
 SIZE_RANK = {KennelSize.S: 0, KennelSize.M: 1, KennelSize.L: 2, KennelSize.XL: 3}
 # Kennel types with a species rule; any other type takes any species.
@@ -36,16 +38,6 @@ KENNEL_SPECIES = {
     KennelType.RUN: {"DOG", "OTHER"},
     KennelType.PLAY_YARD: {"DOG", "OTHER"},
 }
-LB_IN_KG = Decimal("0.45359237")
-
-
-def pet_weight_kg(pet: Pet) -> Decimal | None:
-    """The pet's weight in kilograms (the unit kennel limits are kept in)."""
-    kg = getattr(pet, "weight_kg", None)
-    if kg is not None:
-        return Decimal(kg)
-    lbs = getattr(pet, "weight_lbs", None)
-    return None if lbs is None else (Decimal(lbs) * LB_IN_KG).quantize(Decimal("0.01"))
 
 
 def held_dates(service: Service, start: date, end: date | None) -> list[date]:
@@ -58,13 +50,21 @@ def misfit(kennel: Kennel, pet: Pet) -> str | None:
     species = KENNEL_SPECIES.get(KennelType(kennel.type))
     if species is not None and str(pet.species) not in species:
         return f"{kennel.code} is a {kennel.type.value.replace('_', ' ').lower()}; {pet.name} is a {pet.species.value}."
-    weight = pet_weight_kg(pet)
+    weight = pet.weight_kg  # stored in kilograms, the unit kennel limits are kept in
     if weight is not None:
+        unit = current_tenant().weight_unit
         if kennel.max_weight_kg is not None and weight > kennel.max_weight_kg:
-            return f"{pet.name} ({weight} kg) is over {kennel.code}'s limit of {kennel.max_weight_kg} kg."
+            return (f"{pet.name} ({weights.shown(weight, unit)}) is over {kennel.code}'s limit of "
+                    f"{_limit_text(kennel.max_weight_kg, unit)}.")
         if kennel.min_weight_kg is not None and weight < kennel.min_weight_kg:
-            return f"{pet.name} ({weight} kg) is under {kennel.code}'s minimum of {kennel.min_weight_kg} kg."
+            return (f"{pet.name} ({weights.shown(weight, unit)}) is under {kennel.code}'s minimum of "
+                    f"{_limit_text(kennel.min_weight_kg, unit)}.")
     return None
+
+
+def _limit_text(kg: Decimal, unit: str) -> str:
+    """A kennel limit as set (kg), with the tenant's unit alongside when that is pounds."""
+    return f"{kg} kg" if unit == "kg" else f"{kg} kg ({weights.shown(kg, unit)})"
 
 
 def unusable(kennel: Kennel, service: Service) -> str | None:
@@ -223,7 +223,7 @@ def check_availability(*, service_id: uuid.UUID, start_date: date, end_date: dat
                             errors={"pet_id": ["Book one household's pets together."]})
     household = next(iter(households), None)
     notes = [f"{p.name} has no recorded weight: kennel weight limits were not checked."
-             for p in pets if pet_weight_kg(p) is None]
+             for p in pets if p.weight_kg is None]
     choices, unavailable = [], []
     if service.needs_kennel:
         kennels = candidate_kennels(service)

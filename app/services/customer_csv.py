@@ -5,7 +5,7 @@ Columns (header row required, any order; only first_name and last_name are requi
     customer_ref, first_name, last_name, email, phone, alt_phone, address_line1, address_line2,
     city, region, postal_code, emergency_name, emergency_phone, emergency_relationship,
     preferred_contact, notes, tags, active,
-    pet_name, species, breed, sex, birth_date, weight_lbs, neutered, colour, microchip,
+    pet_name, species, breed, sex, birth_date, weight_kg, neutered, colour, microchip,
     feeding_instructions, allergies, behaviour_notes, vet_name, vet_phone, alert_flags,
     medications, vaccinations
 
@@ -15,7 +15,9 @@ Columns (header row required, any order; only first_name and last_name are requi
 - Lists use `;` between items: `tags` (`vip;late-pickup`), `alert_flags` (`ESCAPE_RISK;SENIOR`),
   `medications` (`Apoquel|16 mg|daily; Fish oil||with dinner`: name|dose|schedule),
   `vaccinations` (`Rabies|2026-01-05|2029-01-05; DHPP|2026-01-05|2027-01-05`: vaccine|given|expires).
-- Dates are YYYY-MM-DD; booleans are true/false (also yes/no, 1/0); weight is in pounds.
+- Dates are YYYY-MM-DD; booleans are true/false (also yes/no, 1/0); `weight_kg` is in
+  kilograms (the stored unit, so an export re-imports exactly). Instead of it, an import may carry
+  `weight_lbs` (pounds, as files before weights were kept in kilograms did), never both on one row.
 - Every text fits its column (the same limits as the API); NUL bytes and invalid Unicode are refused.
 - The export puts a `'` before any cell starting with = + - @ tab or CR (so no spreadsheet runs it
   as a formula, OWASP's advice); the import removes exactly that `'`, so an export imports unchanged.
@@ -49,10 +51,11 @@ from app.tenancy import current_tenant, tenant_context
 CUSTOMER_COLUMNS = ["customer_ref", "first_name", "last_name", "email", "phone", "alt_phone", "address_line1",
                     "address_line2", "city", "region", "postal_code", "emergency_name", "emergency_phone",
                     "emergency_relationship", "preferred_contact", "notes", "tags", "active"]
-PET_COLUMNS = ["pet_name", "species", "breed", "sex", "birth_date", "weight_lbs", "neutered", "colour", "microchip",
+PET_COLUMNS = ["pet_name", "species", "breed", "sex", "birth_date", "weight_kg", "neutered", "colour", "microchip",
                "feeding_instructions", "allergies", "behaviour_notes", "vet_name", "vet_phone", "alert_flags",
                "medications", "vaccinations"]
 COLUMNS = CUSTOMER_COLUMNS + PET_COLUMNS
+IMPORT_ONLY_COLUMNS = ["weight_lbs"]  # accepted instead of weight_kg, converted on the way in
 REQUIRED = {"first_name", "last_name"}
 MAX_ROWS = 100_000
 EXPORT_CHUNK_ROWS = 200  # rows per piece of a streamed export
@@ -120,7 +123,7 @@ def _pet_cells(p: Pet) -> dict[str, Any]:
     return {
         "pet_name": p.name, "species": p.species.value, "breed": p.breed, "sex": p.sex.value,
         "birth_date": p.birth_date.isoformat() if p.birth_date else "",
-        "weight_lbs": str(p.weight_lbs) if p.weight_lbs is not None else "", "neutered": str(p.neutered).lower(),
+        "weight_kg": str(p.weight_kg) if p.weight_kg is not None else "", "neutered": str(p.neutered).lower(),
         "colour": p.colour, "microchip": p.microchip, "feeding_instructions": p.feeding_instructions,
         "allergies": p.allergies, "behaviour_notes": p.behaviour_notes, "vet_name": p.vet_name,
         "vet_phone": p.vet_phone or "", "alert_flags": _join(p.alert_flags),
@@ -190,6 +193,11 @@ Errors = dict[str, list[str]]
 
 def _quoted(raw: str) -> str:
     return f"“{raw[:40]}…”" if len(raw) > 40 else f"“{raw}”"
+
+
+def _weight(row: dict[str, str]) -> dict[str, str]:
+    """The weight cells given (weight_kg and/or weight_lbs); the pet rules convert or refuse them."""
+    return {c: row[c].strip() for c in ("weight_kg", "weight_lbs") if (row.get(c) or "").strip()}
 
 
 def _bool(raw: str, column: str, errors: Errors) -> bool:
@@ -282,7 +290,7 @@ def _pet_fields(row: dict[str, str], errors: Errors,
         "name": row.get("pet_name", ""), "species": species, "breed": row.get("breed", ""),
         "sex": _choice(row.get("sex", ""), Sex, "sex", errors, default=Sex.UNKNOWN) or Sex.UNKNOWN,
         "birth_date": _date(row.get("birth_date", ""), "birth_date", errors),
-        "weight_lbs": (row.get("weight_lbs") or "").strip() or None,
+        **_weight(row),
         "neutered": _bool(row.get("neutered", ""), "neutered", errors), "colour": row.get("colour", ""),
         "microchip": row.get("microchip", ""), "feeding_instructions": row.get("feeding_instructions", ""),
         "allergies": row.get("allergies", ""), "behaviour_notes": row.get("behaviour_notes", ""),
@@ -346,7 +354,7 @@ def import_customers(*, text: str, dry_run: bool) -> ImportReport:
     report = ImportReport(dry_run=dry_run)
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     headers = [h.strip() for h in reader.fieldnames or []]
-    unknown = sorted(set(headers) - set(COLUMNS))
+    unknown = sorted(set(headers) - set(COLUMNS) - set(IMPORT_ONLY_COLUMNS))
     missing = sorted(REQUIRED - set(headers))
     if unknown:
         report.problems.append(Problem(1, "header", f"Unknown columns: {', '.join(unknown)}."))
@@ -381,7 +389,7 @@ def import_customers(*, text: str, dry_run: bool) -> ImportReport:
             pet = _pet_fields(row, errors, vaccines)
             if pet is not None:
                 households[key]["pets"].append(pet)
-        elif any((row.get(c) or "").strip() for c in PET_COLUMNS):
+        elif any((row.get(c) or "").strip() for c in PET_COLUMNS + IMPORT_ONLY_COLUMNS):
             errors.setdefault("pet_name", []).append("Pet details given without a pet name.")
         report.problems.extend(_problems_of(index, errors))
 

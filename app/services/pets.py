@@ -1,12 +1,13 @@
 """Pets and their vaccinations; every write refreshes the owner's search words and cached lookup."""
 import uuid
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app.core import weights
 from app.core.errors import NotFound, RuleViolation
 from app.core.extensions import db
 from app.core.pagination import paginate
@@ -22,13 +23,43 @@ from app.tenancy import current_tenant
 
 LONG_TEXT = ("feeding_instructions", "allergies", "behaviour_notes")
 TEXT_LIMIT = 10_000
-PET_FIELDS = ["name", "species", "breed", "sex", "birth_date", "weight_lbs", "neutered", "colour", "microchip",
+WEIGHT_FIELDS = ("weight_kg", "weight_lbs")  # kilograms are stored; pounds are converted on the way in
+PET_FIELDS = ["name", "species", "breed", "sex", "birth_date", "weight_kg", "neutered", "colour", "microchip",
               "feeding_instructions", "medications", "allergies", "behaviour_notes", "vet_name", "vet_phone",
               "alert_flags", "active", "customer_id"]
 
 
-def clean_pet_fields(fields: dict[str, Any]) -> dict[str, Any]:
-    """Check a pet's fields; errors name every bad field at once."""
+def _clean_weight(out: dict[str, Any], errors: dict[str, list[str]], current: Pet | None) -> None:
+    """Turn weight_kg or weight_lbs (either, never both) into the stored weight_kg.
+
+    A pound figure equal to the one shown for the stored weight keeps the stored kilograms, so
+    saving a form (or PUTting back what was read) without touching the weight never drifts it.
+    """
+    given = [f for f in WEIGHT_FIELDS if f in out]
+    if len(given) > 1:
+        for f in given:
+            errors[f] = ["Send weight_kg or weight_lbs, not both."]
+        return
+    if not given:
+        return
+    field = given[0]
+    raw = out.pop(field)
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        out["weight_kg"] = None
+        return
+    unit = weights.UNIT_OF_FIELD[field]
+    kg, problem = weights.parse_kg(raw, unit)
+    if problem:
+        errors[field] = [problem]
+    elif current is not None and current.weight_kg is not None and \
+            weights.in_unit(current.weight_kg, unit) == Decimal(str(raw).strip()):
+        out["weight_kg"] = current.weight_kg
+    else:
+        out["weight_kg"] = kg
+
+
+def clean_pet_fields(fields: dict[str, Any], current: Pet | None = None) -> dict[str, Any]:
+    """Check a pet's fields (against the stored pet when editing); errors name every bad field at once."""
     errors: dict[str, list[str]] = {}
     out = dict(fields)
     if "name" in out:
@@ -37,16 +68,7 @@ def clean_pet_fields(fields: dict[str, Any]) -> dict[str, Any]:
             errors["name"] = ["Must not be empty."]
     if out.get("birth_date") and out["birth_date"] > tenant_today():
         errors["birth_date"] = ["Cannot be in the future."]
-    if out.get("weight_lbs") is not None:
-        try:
-            out["weight_lbs"] = Decimal(str(out["weight_lbs"]).strip())
-        except InvalidOperation:
-            errors["weight_lbs"] = ["Must be a number of pounds, e.g. 42.5."]
-        else:
-            if not out["weight_lbs"].is_finite():
-                errors["weight_lbs"] = ["Must be a number of pounds, e.g. 42.5."]
-            elif not Decimal(0) < out["weight_lbs"] < Decimal(1000):
-                errors["weight_lbs"] = ["Must be more than 0 and less than 1000 lbs."]
+    _clean_weight(out, errors, current)
     for field in LONG_TEXT:
         if len(out.get(field) or "") > TEXT_LIMIT:
             errors[field] = [f"At most {TEXT_LIMIT:,} characters."]
@@ -113,7 +135,7 @@ def update_pet(*, pet_id: uuid.UUID, expected_version: int | None = None, **fiel
     expect_version(pet, expected_version)
     if "alert_flags" not in fields and "medications" in fields:
         fields["alert_flags"] = pet.alert_flags
-    fields = clean_pet_fields(fields)
+    fields = clean_pet_fields(fields, current=pet)
     old_owner = pet.customer_id
     if "customer_id" in fields and fields["customer_id"] != old_owner:
         fields["customer_id"] = load_customer(fields["customer_id"]).id  # 404 for another tenant's customer

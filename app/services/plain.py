@@ -9,7 +9,7 @@ CUSTOMER_FIELDS = ("id", "version", "first_name", "last_name", "email", "phone",
                    "tag_names", "created_at", "updated_at", "address_line1", "address_line2", "city", "region",
                    "postal_code", "emergency_name", "emergency_phone", "emergency_relationship", "notes")
 PET_FIELDS = ("id", "version", "name", "species", "breed", "alert_flags", "active", "customer_id", "sex", "birth_date",
-              "weight_lbs", "neutered", "colour", "microchip", "feeding_instructions", "allergies", "behaviour_notes",
+              "weight_kg", "weight_lbs", "neutered", "colour", "microchip", "feeding_instructions", "allergies", "behaviour_notes",
               "vet_name", "vet_phone", "has_photo", "created_at", "updated_at")
 MEDICATION_FIELDS = ("name", "dose", "schedule")
 VACCINATION_FIELDS = ("id", "version", "pet_id", "vaccine", "given_on", "expires_on", "verified_by_id", "verified_at",

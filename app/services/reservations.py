@@ -818,11 +818,12 @@ def arrival_moment(reservation: Reservation) -> datetime:
 @_lifecycle
 def no_show(reservation: Reservation) -> None:
     """PENDING/CONFIRMED -> NO_SHOW, only once the arrival time has passed; the places are released."""
+    # The status first: a checked-in stay is refused for its status (naming both), whatever the time.
+    transition(reservation, S.NO_SHOW)
     due = arrival_moment(reservation)
     if tenant_now() < due:
         raise Conflict(f"The arrival time ({due:%Y-%m-%d %H:%M}) has not passed yet.",
-                       errors={"status": ["Too early for a no-show."]})
-    transition(reservation, S.NO_SHOW)
+                       errors={"status": ["Too early for a no-show."]})  # booking_write rolls the status back
     reservation.no_show_at, reservation.no_show_by = utcnow(), _actor()
     release(reservation)
     audit.record("reservation.no_show", "reservation", reservation.id)

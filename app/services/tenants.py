@@ -6,6 +6,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.core.errors import Conflict, NotFound, RuleViolation
 from app.core.extensions import db
+from app.core.weights import UNITS
 from app.models import Plan, Tenant, TenantStatus
 from app.services import audit
 from app.services.compliance import add_default_requirements
@@ -15,7 +16,7 @@ from app.tenancy import forget_tenant, tenant_context, valid_subdomain
 RESERVED_SUBDOMAINS = frozenset(
     {"www", "api", "admin", "app", "mail", "static", "docs", "status", "platform", "help", "support", "root", "test"}
 )
-SETTINGS_FIELDS = ["name", "address", "phone", "timezone", "currency", "tax_rate", "vaccine_warning_days"]
+SETTINGS_FIELDS = ["name", "address", "phone", "timezone", "currency", "tax_rate", "vaccine_warning_days", "weight_unit"]
 
 
 def _validate(fields: dict) -> dict:
@@ -38,6 +39,8 @@ def _validate(fields: dict) -> dict:
             errors["tax_rate"] = ["Must be a fraction from 0 up to (not including) 1, e.g. 0.0825."]
     if "vaccine_warning_days" in fields and not 0 <= int(fields["vaccine_warning_days"]) <= 365:
         errors["vaccine_warning_days"] = ["Must be between 0 and 365."]
+    if "weight_unit" in fields and fields["weight_unit"] not in UNITS:
+        errors["weight_unit"] = [f"Must be one of: {', '.join(UNITS)}."]
     if errors:
         raise RuleViolation("Invalid tenant settings.", errors=errors)
     return fields

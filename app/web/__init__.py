@@ -4,7 +4,18 @@ from flask import Flask, request
 from app.models import Role
 from app.services.contact import format_phone
 from app.web import account, admin, auth, boards, catalog, customers, home, kennels, pets, reservations, settings
-from app.web.filters import address_lines, age_of, customer_form_values, label, merged, plural
+from app.web.filters import (
+    address_lines,
+    age_of,
+    customer_form_values,
+    label,
+    merged,
+    plural,
+    weight,
+    weight_field,
+    weight_unit,
+    weight_value,
+)
 
 
 def register_web(app: Flask) -> None:
@@ -18,6 +29,9 @@ def register_web(app: Flask) -> None:
 
     app.add_template_filter(label)
     app.add_template_filter(plural)
+    app.add_template_filter(weight)
+    for helper in (weight_unit, weight_field, weight_value):  # globals: imported form macros see them too
+        app.add_template_global(helper)
 
     @app.context_processor
     def layout():

@@ -1,7 +1,9 @@
 """Small display helpers for templates."""
 from datetime import date
 
+from app.core import weights
 from app.services.contact import format_phone
+from app.tenancy import current_tenant_or_none
 
 
 def age_of(birth_date: date | None, today: date | None = None) -> str:
@@ -16,6 +18,28 @@ def age_of(birth_date: date | None, today: date | None = None) -> str:
         return f"{months} mo{'s' if months > 1 else ''}"
     weeks = max(0, (today - birth_date).days // 7)
     return f"{weeks} wk{'s' if weeks != 1 else ''}"
+
+
+def weight_unit() -> str:
+    """The current tenant's weight unit, `kg` or `lb`."""
+    tenant = current_tenant_or_none()
+    return tenant.weight_unit if tenant is not None else weights.DEFAULT_UNIT
+
+
+def weight_field() -> str:
+    """The form field a weight is typed into: weight_kg or weight_lbs, by the tenant's unit."""
+    return weights.FIELD_OF_UNIT[weight_unit()]
+
+
+def weight_value(kg) -> str:
+    """A stored weight as the tenant's form shows it (no unit; empty when none)."""
+    value = weights.in_unit(kg, weight_unit())
+    return "" if value is None else str(value)
+
+
+def weight(kg) -> str:
+    """A stored weight in the tenant's unit: `27.22 kg` or `60.0 lb` (empty when none)."""
+    return weights.shown(kg, weight_unit())
 
 
 def merged(stored: dict | None, form) -> dict:

@@ -24,7 +24,7 @@ def _etag(client, fx, path):
 
 def test_a_pet_keeps_its_care_profile_and_a_medication_badge(client, tenant_a):
     _, pet = _household(client, tenant_a)
-    assert pet["weight_lbs"] == "62.50" and pet["medications"][0]["name"] == "Apoquel"
+    assert (pet["weight_kg"], pet["weight_lbs"]) == ("28.35", "62.5") and pet["medications"][0]["name"] == "Apoquel"
     assert pet["alert_flags"] == ["ESCAPE_RISK", "MEDICATION"]
 
 

@@ -1,6 +1,7 @@
 """CSV import (dry run, all-or-nothing) and export, which round-trips into another tenant."""
 import csv
 import io
+from decimal import Decimal
 
 from app.core.extensions import db
 from app.models import Customer, Pet, Tenant, Vaccination
@@ -18,7 +19,7 @@ def _row(**cells) -> str:
 GOOD = "\n".join([
     HEADER,
     _row(customer_ref="h1", first_name="Jane", last_name="Doe", email="jane@example.com", phone="(555) 123-4567",
-         tags="vip;late-pickup", pet_name="Rex", species="DOG", breed="Lab", weight_lbs="60", neutered="yes",
+         tags="vip;late-pickup", pet_name="Rex", species="DOG", breed="Lab", weight_kg="27.22", neutered="yes",
          alert_flags="ESCAPE_RISK", medications="Apoquel|16 mg|daily",
          vaccinations="Rabies|2026-01-05|2029-01-05; DHPP|2026-01-05|2027-01-05"),
     _row(customer_ref="h1", first_name="Jane", last_name="Doe", pet_name="Tom", species="CAT"),
@@ -131,19 +132,35 @@ def test_a_day_first_date_names_the_column_and_the_expected_format(app, tenant_a
 
 def test_a_weight_that_is_not_a_number_says_so(app, tenant_a):
     text = HEADER + "\n" + _row(first_name="Al", last_name="Ames", pet_name="Rex", species="DOG",
-                                weight_lbs="heavy") + "\n"
+                                weight_kg="heavy") + "\n"
     problems, _ = _problems(app, tenant_a, text)
-    assert problems == {(2, "weight_lbs"): "Must be a number of pounds, e.g. 42.5."}
+    assert problems == {(2, "weight_kg"): "Must be a number of kilograms, e.g. 19.5."}
+    legacy = "first_name,last_name,pet_name,species,weight_lbs\nAl,Ames,Rex,DOG,heavy\n"
+    assert _problems(app, tenant_a, legacy)[0] == {(2, "weight_lbs"): "Must be a number of pounds, e.g. 42.5."}
+
+
+def test_a_file_in_pounds_is_converted_and_both_units_on_one_row_are_refused(app, tenant_a, tenant_b):
+    legacy = "first_name,last_name,pet_name,species,weight_lbs\nAl,Ames,Rex,DOG,70\n"
+    both = "first_name,last_name,pet_name,species,weight_kg,weight_lbs\nAl,Ames,Rex,DOG,31.75,70\n"
+    problems, _ = _problems(app, tenant_b, both)
+    assert set(problems) == {(2, "weight_kg"), (2, "weight_lbs")} and "not both" in problems[2, "weight_kg"]
+    with app.app_context(), tenant_context(_tenant(app, tenant_a)):
+        assert import_customers(text=legacy, dry_run=False).imported
+        rex = db.session.execute(db.select(Pet)).scalar_one()
+        assert (rex.weight_kg, rex.weight_lbs) == (Decimal("31.75"), Decimal("70.0"))  # 70 x 0.45359237 = 31.751
+        assert list(csv.DictReader(io.StringIO(export_csv())))[0]["weight_kg"] == "31.75"
+    with app.app_context(), tenant_context(_tenant(app, tenant_b)):
+        assert _counts() == (0, 0, 0)
 
 
 def test_every_problem_of_a_row_is_listed(app, tenant_a, tenant_b):
     text = HEADER + "\n" + _row(first_name=" ", last_name="Ames", email="nope", active="maybe",
                                 preferred_contact="PIGEON", pet_name="Rex", species="DRAGON", sex="X",
-                                birth_date="2020/01/01", weight_lbs="heavy", neutered="perhaps",
+                                birth_date="2020/01/01", weight_kg="heavy", neutered="perhaps",
                                 vaccinations="Rabies|01-05-2026|2029-01-05; Plague|2026-01-05|2027-01-05") + "\n"
     problems, counts = _problems(app, tenant_a, text, dry_run=False)
     assert set(problems) == {(2, c) for c in ("first_name", "email", "active", "preferred_contact", "species", "sex",
-                                               "birth_date", "weight_lbs", "neutered", "vaccinations")}
+                                               "birth_date", "weight_kg", "neutered", "vaccinations")}
     assert "Rabies: Use a date as YYYY-MM-DD" in problems[2, "vaccinations"]
     assert "Plague: Unknown vaccine" in problems[2, "vaccinations"]
     assert counts == (0, 0, 0)
@@ -210,7 +227,7 @@ SOURCE = [  # every column filled, in the export's own canonical form, so nothin
      "region": "CO", "postal_code": "80202", "emergency_name": "John Doe", "emergency_phone": "+15550001111",
      "emergency_relationship": "Spouse", "preferred_contact": "SMS", "notes": "Gate code 1234",
      "tags": "late-pickup; vip", "active": "true", "pet_name": "Rex", "species": "DOG", "breed": "Labrador",
-     "sex": "MALE", "birth_date": "2019-04-01", "weight_lbs": "60.50", "neutered": "true", "colour": "Black",
+     "sex": "MALE", "birth_date": "2019-04-01", "weight_kg": "27.44", "neutered": "true", "colour": "Black",
      "microchip": "985112003456789", "feeding_instructions": "2 cups twice daily", "allergies": "Chicken",
      "behaviour_notes": "Loves balls", "vet_name": "Dr Vet", "vet_phone": "+15552223333",
      "alert_flags": "ESCAPE_RISK; MEDICATION", "medications": "Apoquel|16 mg|daily",
@@ -248,7 +265,7 @@ def test_every_source_column_survives_the_import(app, tenant_a, tenant_b):
         assert report.imported, report.problems
         assert _exported_rows() == _expected_rows()
         rex = db.session.execute(db.select(Pet).where(Pet.name == "Rex")).scalar_one()
-        assert (rex.breed, str(rex.weight_lbs), rex.colour) == ("Labrador", "60.50", "Black")
+        assert (rex.breed, str(rex.weight_kg), str(rex.weight_lbs), rex.colour) == ("Labrador", "27.44", "60.5", "Black")
     with app.app_context(), tenant_context(_tenant(app, tenant_b)):
         assert _counts() == (0, 0, 0) and _exported_rows() == []
 
