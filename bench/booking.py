@@ -10,8 +10,8 @@ Then two runs of `--duration` seconds, each client thread on its own keep-alive-
 per request, as the race tests do:
 
 - distinct: thread t books only kennel R<t>, consecutive 2-night stays, so no two requests
-  conflict and every answer should be a 201 (booking still locks every candidate kennel of the
-  service, so bookings of one service queue behind each other: the figure shows that cost);
+  conflict and every answer should be a 201 (a booking that names its kennels locks just those,
+  so these do not queue behind each other; an auto-assigned one would lock every candidate);
 - contended: every thread books one of 2 kennels for the same rolling dates, so most answers are
   409s naming the kennel: the cost of losing a race, and of the queue on the locks.
 

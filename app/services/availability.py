@@ -78,11 +78,13 @@ def unusable(kennel: Kennel, service: Service) -> str | None:
     return None
 
 
-def candidate_kennels(service: Service, *, lock: bool = False) -> list[Kennel]:
-    """Active kennels of the service's types, in board order; locked when booking (PostgreSQL).
+def candidate_kennels(service: Service, *, lock: bool = False, only: set[uuid.UUID] | None = None) -> list[Kennel]:
+    """Active kennels of the service's types (or just `only`), in board order; locked when booking (PostgreSQL).
 
-    Locking every candidate (in id order, so two bookings never deadlock) serialises bookings that
-    could compete for the same places; the occupancy constraints stay the backstop. FOR NO KEY
+    Locking the candidates (in id order, so two bookings never deadlock) serialises bookings that
+    could compete for the same places; the occupancy constraints stay the backstop. A booking whose
+    pets all have a kennel picked locks just those, so bookings of other kennels do not queue
+    behind it; an auto-assigned one locks every candidate, so it queues behind all of them. FOR NO KEY
     UPDATE, not FOR UPDATE: bookers still queue on it, but the FOR KEY SHARE lock a foreign-key
     check takes on the kennel (kennel_nights, reservation_pets) never waits for it, so a booking
     that already wrote rows pointing at a kennel cannot deadlock with one holding the lock.
@@ -90,6 +92,8 @@ def candidate_kennels(service: Service, *, lock: bool = False) -> list[Kennel]:
     stmt = select(Kennel).where(Kennel.active.is_(True))
     if service.kennel_types:
         stmt = stmt.where(Kennel.type.in_([KennelType(t) for t in service.kennel_types]))
+    if only is not None:
+        stmt = stmt.where(Kennel.id.in_(only))
     if lock:
         locked = db.session.execute(stmt.order_by(Kennel.id).with_for_update(key_share=True)).scalars().all()
         return sorted(locked, key=lambda k: (k.sort_order, k.code, k.id))

@@ -287,7 +287,8 @@ def _place(reservation: Reservation, service: Service, pets: Sequence[Pet], want
 
 
 def _hold_kennels(reservation, service, pets, wanted, nights, *, together):
-    kennels = availability.candidate_kennels(service, lock=True)
+    picked_all = all(wanted.get(p.id) is not None for p in pets)
+    kennels = availability.candidate_kennels(service, lock=True, only=set(wanted.values()) if picked_all else None)
     by_id = {k.id: k for k in kennels}
     for kennel_id in wanted.values():
         if kennel_id is not None and kennel_id not in by_id:
