@@ -10,9 +10,10 @@ from sqlalchemy import and_, func, or_, select, update
 
 from app import jobs
 from app.core.extensions import db
+from app.core.pagination import paginate
 from app.models import ContactMethod, Customer, OutboxMessage
 from app.models.base import utcnow
-from app.models.mail import SECRET_MARKER, Channel, MessageState
+from app.models.mail import SECRET_ERASED, SECRET_MARKER, Channel, MessageState
 from app.tenancy import current_tenant, unscoped
 
 DELIVER = "outbox.deliver"
@@ -147,12 +148,26 @@ def sweep() -> int:
     return len(rows)
 
 
+def _listing(state: MessageState | None):
+    query = select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id)
+    return query if state is None else query.where(OutboxMessage.state == state)
+
+
 def list_messages(*, limit: int = 100, state: MessageState | None = None) -> list[OutboxMessage]:
     """The current tenant's most recent messages, newest first."""
-    query = select(OutboxMessage).order_by(OutboxMessage.created_at.desc()).limit(limit)
-    if state is not None:
-        query = query.where(OutboxMessage.state == state)
-    return list(db.session.execute(query).scalars())
+    return list(db.session.execute(_listing(state).limit(limit)).scalars())
+
+
+def page_messages(*, page: int, page_size: int, state: MessageState | None = None) -> tuple[list[OutboxMessage], int]:
+    """One page of the current tenant's messages, newest first, and the total."""
+    return paginate(_listing(state), page=page, page_size=page_size)
+
+
+def shown_body(message: OutboxMessage) -> str:
+    """The body as staff may see it: with its live link only where OUTBOX_SHOWS_LINKS (development)."""
+    if current_app.config.get("OUTBOX_SHOWS_LINKS"):
+        return message.rendered_body()
+    return message.body.replace(SECRET_MARKER, "[link hidden]" if message.secret else SECRET_ERASED)
 
 
 @dataclass(frozen=True)
@@ -187,3 +202,18 @@ def outbox_stats(*, every_tenant: bool = False) -> OutboxStats:
 
         oldest = oldest.replace(tzinfo=UTC)
     return OutboxStats(undelivered=row[0] or 0, dead=row[1] or 0, oldest_undelivered_at=oldest)
+
+
+def queue_overview() -> dict:
+    """The job queue's mode and counts (RQ: queued, started, scheduled, failed), or its error."""
+    from redis.exceptions import RedisError
+
+    overview: dict = {"mode": jobs.mode()}
+    if overview["mode"] == "rq":
+        from app.jobs.queues import queue_stats
+
+        try:
+            overview.update(queue_stats())
+        except (RedisError, OSError) as exc:
+            overview["error"] = f"Redis unreachable ({type(exc).__name__})"
+    return overview
