@@ -6,6 +6,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.core.extensions import db
+from app.jobs.status import job_details
 from app.tenancy import tenant_free
 
 bp = Blueprint("health", __name__)
@@ -42,20 +43,5 @@ def readyz():
     if checks["database"] == "down":
         return jsonify(status="down", checks=checks), 503
     status = "degraded" if "down" in checks.values() else "ok"
-    return jsonify(status=status, checks=checks, details=_job_details(checks.get("redis") != "down")), 200
+    return jsonify(status=status, checks=checks, details=job_details(redis_up=checks.get("redis") != "down")), 200
 
-
-def _job_details(redis_up: bool) -> dict:
-    """Queue depth and failed jobs (RQ), and how far the outbox is behind (every tenant, counts only)."""
-    from app.jobs import mode
-    from app.services.outbox import outbox_stats, queue_overview
-
-    details: dict = {"jobs": queue_overview() if redis_up or mode() != "rq" else {"mode": mode(), "error": "redis down"}}
-    try:
-        stats = outbox_stats(every_tenant=True)
-        details["outbox"] = {"undelivered": stats.undelivered, "dead": stats.dead,
-                             "oldest_undelivered_age_seconds": stats.oldest_age_seconds()}
-    except SQLAlchemyError as exc:
-        db.session.rollback()
-        details["outbox"] = {"error": type(exc).__name__}
-    return details

@@ -231,3 +231,16 @@ def test_two_tickers_enqueue_a_periodic_job_once_per_period(app, redis_url):
         client.delete(*client.scan_iter(f"tailtown:periodic:{app.config['JOBS_QUEUE']}:*"))
         app.config["JOBS_QUEUE"] = "tailtown"
     assert [e.name for e in first] == ["outbox-sweep"] and second == [] and [e.name for e in later] == ["outbox-sweep"]
+
+
+def test_readyz_reports_the_queue_and_the_oldest_undelivered_message(app, client, tenant_a, tenant_b):
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=free_port())
+    try:
+        for fx in (tenant_a, tenant_b):
+            client.post("/api/v1/users", headers=fx.headers(), json={"email": f"w@{fx.subdomain}.example", "name": "W"})
+        details = client.get("/readyz").get_json()["details"]
+    finally:
+        app.config.update(SMTP_HOST=None)
+    assert details["jobs"]["mode"] == "inline"
+    assert details["outbox"]["undelivered"] == 2 and details["outbox"]["dead"] == 0
+    assert details["outbox"]["oldest_undelivered_age_seconds"] >= 0

@@ -19,6 +19,7 @@ def test_the_outbox_page_lists_only_this_resorts_messages_with_state_and_attempt
     assert page.status_code == 200
     assert "ann@alpha.example" in html and "Set your Tailtown password" in html and "Sent" in html
     assert "bob@bravo.example" not in html and "bravo" not in html
+    assert 'id="outbox-stats"' in html and "Undelivered: <strong>0</strong>" in html
 
 
 def test_staff_cannot_open_the_outbox(client, tenant_a):
