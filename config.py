@@ -71,6 +71,25 @@ class Config:
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR")  # local photo storage; defaults to instance/uploads
     SMTP_HOST = os.environ.get("SMTP_HOST")
     SMTP_PORT = int(os.environ.get("SMTP_PORT", "25"))
+    SMTP_TIMEOUT = float(os.environ.get("SMTP_TIMEOUT", "10"))
+    # "smtp" sends over SMTP_HOST; "development" only records the message in the outbox (its links stay
+    # usable on the Outbox page). Default: smtp when SMTP_HOST is set, else development (production: smtp).
+    MAIL_TRANSPORT = os.environ.get("MAIL_TRANSPORT")
+    # "development" records SMS in the outbox only; a real provider is "package.module:ClassName" (an SmsProvider).
+    SMS_PROVIDER = os.environ.get("SMS_PROVIDER", "development")
+
+    # --- Background jobs and the outbox (app/jobs/) --------------------------------------------------
+    # "rq": jobs go to RQ queues on REDIS_URL, run by `flask --app wsgi worker`; "inline": they run in the
+    # process that committed, right after the commit (the embedded default: no Redis needed).
+    JOBS_MODE = os.environ.get("JOBS_MODE") or ("rq" if os.environ.get("REDIS_URL") else "inline")
+    JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "tailtown")
+    OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "6"))  # then the message is dead-lettered
+    OUTBOX_RETRY_BASE_SECONDS = float(os.environ.get("OUTBOX_RETRY_BASE_SECONDS", "30"))  # 30 s, 1 min, 2 min ...
+    OUTBOX_RETRY_MAX_SECONDS = float(os.environ.get("OUTBOX_RETRY_MAX_SECONDS", "3600"))
+    # A worker owns a message it is sending this long; after that (it crashed) the sweep hands it to another.
+    OUTBOX_LEASE_SECONDS = float(os.environ.get("OUTBOX_LEASE_SECONDS", "120"))
+    OUTBOX_SWEEP_SECONDS = int(os.environ.get("OUTBOX_SWEEP_SECONDS", "60"))  # how often the sweep runs
+    OUTBOX_SHOWS_LINKS = True  # links in the Outbox page's bodies are clickable (not in production)
 
     # --- Hardening (issue 8 §3-§5): proxies, request bodies, database timeouts ------------------
     # Reverse proxies in front that append X-Forwarded-For/-Proto (1 for deploy/nginx.conf). The
@@ -134,6 +153,7 @@ class TestConfig(Config):
     ARGON2_PARAMS = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
     DATABASE_URL = None
     REDIS_URL = None
+    JOBS_MODE = "inline"  # the worker tests switch to "rq" with their own queue
 
     def __init__(self, database_url: str | None = None, redis_url: str | None = None, **overrides) -> None:
         self.DATABASE_URL = database_url
@@ -148,6 +168,8 @@ class ProductionConfig(Config):
 
     LOG_JSON = os.environ.get("LOG_JSON", "1") == "1"
     PREFERRED_URL_SCHEME = "https"
+    MAIL_TRANSPORT = os.environ.get("MAIL_TRANSPORT", "smtp")  # no silent development mailbox in production
+    OUTBOX_SHOWS_LINKS = False
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     HSTS = True

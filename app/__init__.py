@@ -84,6 +84,10 @@ def register_extensions(app: Flask) -> None:
 
     register_tenancy(app)
     register_auth(app)
+    # After the session's own teardowns are registered, so inline jobs run before the session closes.
+    from app.jobs import register_jobs
+
+    register_jobs(app)
 
 
 def register_row_security(app: Flask) -> None:

@@ -6,8 +6,9 @@ from flask.cli import AppGroup
 from app.core.errors import DomainError
 from app.core.idempotency import purge_expired
 from app.demo import seed_demo
+from app.jobs.worker import worker_command
 from app.models import Plan, Role, TenantStatus
-from app.services import accounts, api_keys, tenants
+from app.services import accounts, api_keys, outbox, tenants
 from app.services.customer_csv import import_customers as run_import
 from app.tenancy import tenant_context
 
@@ -16,6 +17,7 @@ users_cli = AppGroup("users", help="Manage a tenant's staff accounts.")
 keys_cli = AppGroup("api-keys", help="Create and revoke a tenant's API keys.")
 import_cli = AppGroup("import", help="Import a tenant's data from files.")
 idempotency_cli = AppGroup("idempotency", help="Maintain the Idempotency-Key records of creating POSTs.")
+mail_cli = AppGroup("mail", help="The outbox of email and SMS messages.")
 
 
 def _fail(exc: DomainError) -> None:
@@ -149,7 +151,29 @@ def purge_idempotency_keys():
     click.echo(f"purged {purge_expired()} expired idempotency keys")
 
 
+@mail_cli.command("outbox")
+@click.option("--tenant", "subdomain", required=True)
+@click.option("--limit", default=20, show_default=True)
+@click.option("--bodies", is_flag=True, help="Print each body too (with its links, while they are stored).")
+def list_outbox(subdomain, limit, bodies):
+    """List a tenant's most recent messages: when, channel, state, attempts, recipient, subject, last error."""
+    with tenant_context(_tenant(subdomain)):
+        for m in outbox.list_messages(limit=limit):
+            click.echo(f"{m.created_at:%Y-%m-%d %H:%M:%S} {m.channel.value:<5} {m.state.value:<10} "
+                       f"{m.attempts} {m.recipient:<30} {m.subject or m.kind}"
+                       + (f"  [{m.last_error}]" if m.last_error and m.state != "SENT" else ""))
+            if bodies:
+                click.echo("    " + m.rendered_body().replace("\n", "\n    "))
+
+
+@mail_cli.command("sweep")
+def sweep_outbox():
+    """Enqueue (or, with no Redis, deliver now) every due undelivered message of every tenant."""
+    click.echo(f"enqueued {outbox.sweep()} due messages")
+
+
 def register_commands(app: Flask) -> None:
     """Attach every command group to the app's CLI."""
-    for group in (tenants_cli, users_cli, keys_cli, import_cli, idempotency_cli, seed_demo):
+    app.cli.add_command(worker_command)
+    for group in (tenants_cli, users_cli, keys_cli, import_cli, idempotency_cli, mail_cli, seed_demo):
         app.cli.add_command(group)

@@ -22,3 +22,17 @@ def test_cli_creates_a_tenant_a_user_and_a_working_key_that_stays_in_its_tenant(
     assert other.status_code == 401
     assert "owner@cli.example" not in client.get("/api/v1/users", headers=tenant_b.headers()).get_data(as_text=True)
     assert client.get("/api/v1/me", headers=tenant_b.headers()).status_code == 200
+
+
+def test_mail_outbox_lists_the_named_tenants_recent_messages_only(app, client, tenant_a, tenant_b):
+    for fx, address in ((tenant_a, "ann@alpha.example"), (tenant_b, "bob@bravo.example")):
+        assert client.post("/api/v1/users", headers=fx.headers(), json={"email": address, "name": "N"}).status_code == 201
+    lines = _run(app, "mail", "outbox", "--tenant", tenant_a.subdomain, "--bodies")
+    assert any("EMAIL" in line and "SENT" in line and "ann@alpha.example" in line
+               and "Set your Tailtown password" in line for line in lines)
+    assert any("reset-password?token=" in line for line in lines)  # development: the link, to finish the invite
+    assert not any("bravo" in line for line in lines)
+
+
+def test_mail_sweep_reports_what_it_enqueued(app):
+    assert _run(app, "mail", "sweep") == ["enqueued 0 due messages"]

@@ -138,7 +138,8 @@ def test_with_the_breaker_open_requests_make_no_redis_attempt(database_url, tena
     # The first request pays for the failures that open the breaker (3 by default); then none at all.
     assert 1 <= out["attempts"][0] <= 3, out["attempts"]
     assert out["attempts"][1:] == [0] * 6, out["attempts"]
-    assert out["ready"] == {"status": "degraded", "checks": {"database": "ok", "redis": "down"}}
+    assert {k: out["ready"][k] for k in ("status", "checks")} == {"status": "degraded",
+                                                                  "checks": {"database": "ok", "redis": "down"}}
     assert out["ready_attempts"] == 0
     assert out["recovered"] == [200, True, "1000"]
     assert out["ready_after"] == "ok"

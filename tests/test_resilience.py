@@ -37,4 +37,5 @@ def test_requests_are_served_when_redis_is_down(database_url, tenant_a):
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert out["statuses"] == [200, 200, 200, 200, 200]
     assert out["limit"] == "1000" and out["remaining"] == "996"  # counted in memory instead
-    assert out["ready"] == {"status": "degraded", "checks": {"database": "ok", "redis": "down"}}
+    assert {k: out["ready"][k] for k in ("status", "checks")} == {"status": "degraded",
+                                                                  "checks": {"database": "ok", "redis": "down"}}

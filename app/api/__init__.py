@@ -10,6 +10,7 @@ from app.api import (
     availability,
     customers,
     kennels,
+    outbox,
     pets,
     platform,
     price_rules,
@@ -26,7 +27,7 @@ from app.limits import api_limit, operator_limit
 from app.schemas.common import ErrorSchema
 
 # Tenant resources: API-key auth, the tenant's plan limit (one bucket shared by all of them).
-TENANT_BLUEPRINTS = [tenant.blp, users.blp, api_keys.blp, audit.blp]
+TENANT_BLUEPRINTS = [tenant.blp, users.blp, api_keys.blp, audit.blp, outbox.blp]
 TENANT_BLUEPRINTS += [catalog_services.blp, addons.blp, price_rules.blp, kennels.blp, quotes.blp]
 TENANT_BLUEPRINTS += [customers.blp, pets.blp, vaccine_requirements.blp]
 TENANT_BLUEPRINTS += [reservations.blp, availability.blp]

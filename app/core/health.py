@@ -6,6 +6,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.core.extensions import db
+from app.jobs.status import job_details
 from app.tenancy import tenant_free
 
 bp = Blueprint("health", __name__)
@@ -42,4 +43,5 @@ def readyz():
     if checks["database"] == "down":
         return jsonify(status="down", checks=checks), 503
     status = "degraded" if "down" in checks.values() else "ok"
-    return jsonify(status=status, checks=checks), 200
+    return jsonify(status=status, checks=checks, details=job_details(redis_up=checks.get("redis") != "down")), 200
+

@@ -86,10 +86,9 @@ def create_user(*, email: str, name: str, role: Role = Role.STAFF, password: str
         db.session.rollback()
         raise Conflict("A user with this email already exists.", errors={"email": ["Already in use."]}) from None
     audit.record("user.created", "user", user.id, changes={"role": user.role.value, "email": email})
-    message = _issue_reset_token(user, subject="Set your Tailtown password") if password is None else None
-    db.session.commit()
-    if message is not None:
-        mail.deliver(message)
+    if password is None:
+        _issue_reset_token(user, subject="Set your Tailtown password", kind="invitation")
+    db.session.commit()  # the invitation is sent once this commits (app/services/outbox.py)
     return user
 
 
@@ -157,13 +156,13 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _issue_reset_token(user: User, *, subject: str):
+def _issue_reset_token(user: User, *, subject: str, kind: str = "password_reset"):
     """Store a new token's hash and queue the email carrying it; returns the queued message."""
     token = secrets.token_urlsafe(32)
     db.session.add(PasswordResetToken(user_id=user.id, token_hash=_token_hash(token),
                                       expires_at=utcnow() + RESET_TOKEN_TTL))
     link = tenant_url(url_for("auth.reset_password", token=token))
-    return mail.queue_email(to=user.email, subject=subject, secret=token,
+    return mail.queue_email(to=user.email, subject=subject, secret=token, kind=kind,
                             body=f"Hello {user.name},\n\nUse this link within one hour to set your password:\n{link}\n")
 
 
@@ -172,10 +171,9 @@ def request_password_reset(*, email: str) -> None:
     user = db.session.execute(db.select(User).where(User.email == normalize_email(email))).scalar_one_or_none()
     if user is None or not user.active:
         return
-    message = _issue_reset_token(user, subject="Reset your Tailtown password")
+    _issue_reset_token(user, subject="Reset your Tailtown password")
     audit.record("auth.password_reset_requested", "user", user.id, actor_override=("user", user.id, user.name))
     db.session.commit()
-    mail.deliver(message)
 
 
 def reset_password(*, token: str, password: str) -> User:

@@ -1,46 +1,59 @@
-"""Outgoing mail: written to the outbox in the caller's transaction, delivered by SMTP when configured."""
+"""Email: queued in the outbox in the caller's transaction; sent over SMTP (or only recorded, in development)."""
 import smtplib
 from email.message import EmailMessage
+from email.utils import formataddr
 
 from flask import current_app
-from loguru import logger
 
-from app.core.extensions import db
-from app.models import OutboundEmail
-from app.models.base import utcnow
-from app.models.mail import SECRET_MARKER
+from app.models import OutboxMessage
+from app.models.mail import Channel
+from app.tenancy import current_tenant_or_none
+
+DEVELOPMENT = "development"
 
 
-def queue_email(*, to: str, subject: str, body: str, secret: str | None = None) -> OutboundEmail:
-    """Put a message in the outbox (the caller commits).
+class DeliveryError(Exception):
+    """A channel could not take a message now (it will be retried)."""
+
+
+def queue_email(*, to: str, subject: str, body: str, secret: str | None = None, kind: str = "notice",
+                customer_id=None) -> OutboxMessage:
+    """Put an email in the outbox (the caller commits; it is sent after the commit).
 
     A secret inside body (a reset or invitation token) is stored apart from it and erased once the
     message is sent, so no usable token stays in the database after delivery.
     """
-    if secret:
-        body = body.replace(secret, SECRET_MARKER)
-    message = OutboundEmail(to_address=to, subject=subject, body=body, secret=secret)
-    db.session.add(message)
-    return message
+    from app.services.outbox import queue_message
+
+    return queue_message(channel=Channel.EMAIL, to=to, subject=subject, body=body, secret=secret, kind=kind,
+                         customer_id=customer_id)
 
 
-def deliver(message: OutboundEmail) -> None:
-    """Send one outbox message over SMTP if configured; otherwise it stays queued for a worker."""
-    host = current_app.config.get("SMTP_HOST")
+def transport() -> str:
+    """"smtp" or "development" (MAIL_TRANSPORT; by default smtp exactly when SMTP_HOST is set)."""
+    config = current_app.config
+    return config.get("MAIL_TRANSPORT") or ("smtp" if config.get("SMTP_HOST") else DEVELOPMENT)
+
+
+def send_email(message: OutboxMessage) -> str:
+    """Send one outbox email; returns the transport that took it, raises DeliveryError if none could."""
+    if transport() == DEVELOPMENT:
+        return DEVELOPMENT  # recorded in the outbox only: the Outbox page is the mailbox
+    config = current_app.config
+    host = config.get("SMTP_HOST")
     if not host:
-        return
+        raise DeliveryError("MAIL_TRANSPORT is smtp but SMTP_HOST is not set")
     email = EmailMessage()
-    email["From"] = current_app.config["MAIL_FROM"]
-    email["To"] = message.to_address
+    tenant = current_tenant_or_none()
+    email["From"] = formataddr((tenant.name, config["MAIL_FROM"])) if tenant else config["MAIL_FROM"]
+    email["To"] = message.recipient
     email["Subject"] = message.subject
+    # The outbox id: a receiving system can drop a copy resent after a crash between send and record.
+    email["Message-ID"] = f"<{message.id}@{config['MAIL_FROM'].rpartition('@')[2] or 'tailtown'}>"
     email.set_content(message.rendered_body())
     try:
-        with smtplib.SMTP(host, current_app.config["SMTP_PORT"], timeout=5) as smtp:
+        with smtplib.SMTP(host, config["SMTP_PORT"], timeout=config.get("SMTP_TIMEOUT", 10)) as smtp:
             smtp.send_message(email)
     except (OSError, smtplib.SMTPException) as exc:
-        logger.warning("mail {} not delivered: {}", message.id, type(exc).__name__)
-        return
-    message.sent_at = utcnow()
-    message.secret = None  # delivered: the token now lives only in the recipient's mailbox
-    db.session.commit()
-    logger.info("mail {} delivered", message.id)
+        raise DeliveryError(f"SMTP {type(exc).__name__}: {str(exc)[:300]}") from exc
+    return "smtp"

@@ -1,9 +1,11 @@
-"""Admin pages: staff users, API keys, the audit trail and the resort's settings."""
+"""Admin pages: staff users, API keys, the audit trail, the outbox and the resort's settings."""
+import re
 from datetime import UTC
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import marshmallow as ma
 from flask import g, render_template, request, url_for
+from markupsafe import Markup, escape
 
 from app.auth import requires
 from app.core.errors import RuleViolation
@@ -11,13 +13,14 @@ from app.models import Role
 from app.schemas.accounts import ApiKeyCreateSchema, UserCreateSchema, UserUpdateSchema
 from app.schemas.audit import AuditQuerySchema
 from app.schemas.tenants import TenantSettingsUpdateSchema
-from app.services import accounts, api_keys, audit, tenants
+from app.services import accounts, api_keys, audit, outbox, tenants
 from app.services.customer_csv import COLUMNS, import_customers as run_import
 from app.tenancy import current_tenant
 from app.web.common import FORM_ERRORS, load_form, page_blueprint, render_form_error
 
 bp = page_blueprint("admin", __name__, url_prefix="/admin")
 AUDIT_PAGE_SIZE = 50
+OUTBOX_PAGE_SIZE = 100
 # Where each audited kind of row is shown: (endpoint, its id argument or None, the row's anchor on that page).
 RESOURCE_PAGES = {"customer": ("customer_pages.show", "customer_id", ""), "pet": ("pet_pages.show", "pet_id", ""),
                   "user": ("admin.users", None, "user-"), "api_key": ("admin.keys", None, "key-"),
@@ -147,3 +150,21 @@ def import_customers():
         raise RuleViolation("The file is not UTF-8 text.", errors={"file": ["Save the CSV as UTF-8."]}) from None
     report = run_import(text=text, dry_run=request.form.get("mode") != "import")
     return render_template("admin/import.html", columns=COLUMNS, report=report), (422 if report.problems else 200)
+
+
+URL = re.compile(r"https?://[^\s<>\"'\[\]]+")  # a [note] after a link is not part of it
+
+
+def linkify(text: str) -> Markup:
+    """Escape a message body and make its URLs clickable (so an invite can be finished from the Outbox page)."""
+    return Markup(URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', str(escape(text))))
+
+
+@bp.get("/outbox")
+@requires(Role.MANAGER)
+def outbox_page():
+    """The resort's recent messages with their delivery state, and how far delivery is behind."""
+    messages = outbox.list_messages(limit=OUTBOX_PAGE_SIZE)
+    return render_template("admin/outbox.html", messages=messages, stats=outbox.outbox_stats(),
+                           queue=outbox.queue_overview(), shown_body=outbox.shown_body, linkify=linkify,
+                           local_time=local_time, zone=current_tenant().timezone)

@@ -161,7 +161,7 @@ def test_lists_never_return_another_tenants_rows(app, client, tenant_a, tenant_b
     give_every_scoped_model_rows(app, tenant_a)
     a_rows = _every_id_of(app, tenant_a)
     for model in ("Customer", "Pet", "Vaccination", "VaccineRequirement", "Service", "AddOn", "PriceRule", "Kennel",
-                  "Reservation", "User", "ApiKey", "AuditEvent", "PasswordResetToken", "OutboundEmail"):
+                  "Reservation", "User", "ApiKey", "AuditEvent", "PasswordResetToken", "OutboxMessage"):
         assert a_rows.get(model), f"tenant A has no {model} rows to leak"
     a_ids = set().union(*a_rows.values())
     lists = [r for r in _api_rules(app) if not r.arguments and "GET" in r.methods]

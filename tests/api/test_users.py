@@ -7,12 +7,12 @@ def test_admin_invites_a_user_who_is_emailed_a_link(app, client, tenant_a):
     assert r.status_code == 201, r.json
     assert r.json["email"] == "new@alpha.example" and r.json["role"] == "STAFF"
     from app.core.extensions import db
-    from app.models import OutboundEmail
+    from app.models import OutboxMessage
     from app.tenancy import unscoped
 
     with app.app_context(), unscoped():
-        mails = db.session.execute(db.select(OutboundEmail)).scalars().all()
-    assert [(m.to_address, m.tenant_id) for m in mails] == [("new@alpha.example", tenant_a.id)]
+        mails = db.session.execute(db.select(OutboxMessage)).scalars().all()
+    assert [(m.recipient, m.tenant_id) for m in mails] == [("new@alpha.example", tenant_a.id)]
     assert "reset-password?token=" in mails[0].rendered_body()
 
 

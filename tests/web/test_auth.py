@@ -3,7 +3,7 @@ import re
 from datetime import timedelta
 
 from app.core.extensions import db
-from app.models import OutboundEmail, PasswordResetToken, Role
+from app.models import OutboxMessage, PasswordResetToken, Role
 from app.models.base import utcnow
 from app.tenancy import unscoped
 from tests.conftest import PASSWORD, csrf_from, web_login
@@ -118,8 +118,8 @@ def _request_reset(client, fx, email):
 
 def _reset_link(app, fx) -> str:
     with app.app_context(), unscoped():
-        mail = db.session.execute(db.select(OutboundEmail).where(OutboundEmail.tenant_id == fx.id)
-                                  .order_by(OutboundEmail.created_at.desc())).scalars().first()
+        mail = db.session.execute(db.select(OutboxMessage).where(OutboxMessage.tenant_id == fx.id)
+                                  .order_by(OutboxMessage.created_at.desc())).scalars().first()
     return re.search(r"(/reset-password\?token=\S+)", mail.rendered_body()).group(1)
 
 
@@ -163,7 +163,7 @@ def test_reset_for_an_unknown_email_says_the_same_and_sends_nothing(app, client,
     flashed = client.get("/login", base_url=tenant_a.base_url).get_data(as_text=True)
     assert "If that address has an account" in flashed
     with app.app_context(), unscoped():
-        assert db.session.execute(db.select(OutboundEmail)).first() is None
+        assert db.session.execute(db.select(OutboxMessage)).first() is None
 
 
 def test_a_reset_token_from_one_tenant_is_useless_on_another(app, client, tenant_a, tenant_b):

@@ -3,7 +3,7 @@ deactivation, or "sign out everywhere"."""
 import re
 
 from app.core.extensions import db
-from app.models import OutboundEmail, Role
+from app.models import OutboxMessage, Role
 from app.tenancy import unscoped
 from tests.conftest import PASSWORD, csrf_from, web_login
 
@@ -48,7 +48,7 @@ def test_a_password_reset_ends_every_session_of_the_user(app, client, tenant_a, 
     browser.post("/forgot-password", base_url=tenant_a.base_url,
                  data={"email": tenant_a.email(Role.STAFF), "csrf_token": csrf_from(page)})
     with app.app_context(), unscoped():
-        mail = db.session.execute(db.select(OutboundEmail).where(OutboundEmail.tenant_id == tenant_a.id)).scalar_one()
+        mail = db.session.execute(db.select(OutboxMessage).where(OutboxMessage.tenant_id == tenant_a.id)).scalar_one()
         link = re.search(r"(/reset-password\?token=\S+)", mail.rendered_body()).group(1)
     page = browser.get(link, base_url=tenant_a.base_url).get_data(as_text=True)
     r = browser.post(link, base_url=tenant_a.base_url, data={"password": "a-brand-new-password",
