@@ -252,28 +252,28 @@ def _action_error(template: str, reservation_id, exc: DomainError, **extra):
     return render_template("reservations/show.html", failed=template, **context), exc.status_code
 
 
+def _simple_action(reservation_id, action: str, change, done: str):
+    """A status change with no fields (confirm, no-show): the result, or the form with the refusal."""
+    reservations.get_reservation(reservation_id=reservation_id)
+    try:
+        r = change(reservation_id=reservation_id, expected_version=form_version())
+    except ACTION_ERRORS as exc:
+        return _action_error("reservations/_simple_action.html", reservation_id, exc, action=action)
+    return _done(reservation_id, f"{r.confirmation_code} {done}.")
+
+
 @bp.post("/<uuid:reservation_id>/confirm")
 @requires(Role.STAFF)
 def confirm(reservation_id):
     """PENDING -> CONFIRMED."""
-    reservations.get_reservation(reservation_id=reservation_id)
-    try:
-        r = reservations.confirm(reservation_id=reservation_id, expected_version=form_version())
-    except ACTION_ERRORS as exc:
-        return _action_error("reservations/_simple_action.html", reservation_id, exc, action="CONFIRMED")
-    return _done(reservation_id, f"{r.confirmation_code} confirmed.")
+    return _simple_action(reservation_id, "CONFIRMED", reservations.confirm, "confirmed")
 
 
 @bp.post("/<uuid:reservation_id>/no-show")
 @requires(Role.STAFF)
 def no_show(reservation_id):
     """PENDING/CONFIRMED -> NO_SHOW (only once the arrival time has passed)."""
-    reservations.get_reservation(reservation_id=reservation_id)
-    try:
-        r = reservations.no_show(reservation_id=reservation_id, expected_version=form_version())
-    except ACTION_ERRORS as exc:
-        return _action_error("reservations/_simple_action.html", reservation_id, exc, action="NO_SHOW")
-    return _done(reservation_id, f"{r.confirmation_code} marked as a no-show.")
+    return _simple_action(reservation_id, "NO_SHOW", reservations.no_show, "marked as a no-show")
 
 
 @bp.post("/<uuid:reservation_id>/cancel")

@@ -10,12 +10,12 @@ import pytest
 
 from app.models import Role
 from tests.concurrency.world import (
-    add_households,
     book,
     booking_body,
     build_stage,
     http_job,
     kennels_of,
+    movers_and_bookers,
     problems,
     race,
     reservation_count,
@@ -125,14 +125,7 @@ def test_moves_racing_new_bookings_into_one_kennel_over_http_never_exceed_its_ca
         app, race_server, tenant_a, tenant_b):
     start, end, nights = stay(app, tenant_a)
     movers = RACERS // 2
-    capacities = {"K01": 1} | {f"J{n:02d}": 1 for n in range(1, movers + 1)}
-    stages = [build_stage(app, fx, kennel_capacities=capacities, households=RACERS - movers)
-              for fx in (tenant_a, tenant_b)]
-    moving = {}
-    for stage in stages:  # half the racers are stays in J01..J15 moving to K01, half new bookings for K01
-        homes = add_households(app, stage, movers, prefix="Mover")
-        moving[stage.tenant_id] = [(book(app, stage, h, start, end, kennel=f"J{n:02d}"), h.pet_ids[0])
-                                   for n, h in enumerate(homes, start=1)]
+    stages, moving = movers_and_bookers(app, (tenant_a, tenant_b), start, end, racers=RACERS)
 
     jobs = []
     for stage in stages:

@@ -118,6 +118,22 @@ def book(app, stage: Stage, household: Household, start: date, end: date | None,
 # --- the start line ------------------------------------------------------------------------------
 
 
+def movers_and_bookers(app, tenants, start: date, end: date, *, racers: int):
+    """Per tenant, a stage where half the racers are stays in J01.. (to move to K01), half households to book K01.
+
+    Returns the stages and, per tenant id, the movers' (reservation id, pet id).
+    """
+    movers = racers // 2
+    capacities = {"K01": 1} | {f"J{n:02d}": 1 for n in range(1, movers + 1)}
+    stages = [build_stage(app, fx, kennel_capacities=capacities, households=racers - movers) for fx in tenants]
+    moving = {}
+    for stage in stages:
+        homes = add_households(app, stage, movers, prefix="Mover")
+        moving[stage.tenant_id] = [(book(app, stage, h, start, end, kennel=f"J{n:02d}"), h.pet_ids[0])
+                                   for n, h in enumerate(homes, start=1)]
+    return stages, moving
+
+
 def race(jobs: list[Callable[[Callable[[], None]], object]]) -> list[object]:
     """Run every job on its own thread; each calls the `go()` it is given right before its racing call.
 
