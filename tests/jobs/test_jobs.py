@@ -202,7 +202,7 @@ def test_an_sms_goes_through_the_configured_provider(app, households):
             run_inline_jobs()
     finally:
         app.extensions.pop("sms_provider")
-    assert sent == [("+15555550100", "Short")]
+    assert sent == [("+15555550100", "Short Reply STOP to opt out.")]
     assert _all_messages(app)[0].provider == "recording"
 
 
