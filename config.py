@@ -90,6 +90,12 @@ class Config:
     OUTBOX_LEASE_SECONDS = float(os.environ.get("OUTBOX_LEASE_SECONDS", "120"))
     OUTBOX_SWEEP_SECONDS = int(os.environ.get("OUTBOX_SWEEP_SECONDS", "60"))  # how often the sweep runs
     OUTBOX_SHOWS_LINKS = True  # links in the Outbox page's bodies are clickable (not in production)
+    # Reminders (arrival the day before, vaccine expiry): checked this often, sent from this local hour on.
+    # Each is once per stay / vaccine record however often the check runs (outbox dedupe_key).
+    REMINDER_SECONDS = int(os.environ.get("REMINDER_SECONDS", "900"))
+    REMINDER_HOUR = int(os.environ.get("REMINDER_HOUR", "9"))
+    # Inbound SMS (STOP/START) on /webhooks/sms/inbound need this shared secret in X-Webhook-Secret; unset: off.
+    SMS_WEBHOOK_SECRET = os.environ.get("SMS_WEBHOOK_SECRET")
 
     # --- Hardening (issue 8 §3-§5): proxies, request bodies, database timeouts ------------------
     # Reverse proxies in front that append X-Forwarded-For/-Proto (1 for deploy/nginx.conf). The

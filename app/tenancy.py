@@ -49,6 +49,7 @@ class TenantInfo:
     tax_rate: Decimal
     vaccine_warning_days: int = 30
     weight_unit: str = "lb"  # a default, so entries cached before the setting existed still load
+    vaccine_reminder_days: int = 14
 
     @property
     def is_active(self) -> bool:
@@ -60,7 +61,7 @@ class TenantInfo:
             id=tenant.id, subdomain=tenant.subdomain, name=tenant.name, status=TenantStatus(tenant.status),
             plan=Plan(tenant.plan), timezone=tenant.timezone, currency=tenant.currency,
             tax_rate=Decimal(tenant.tax_rate), vaccine_warning_days=tenant.vaccine_warning_days,
-            weight_unit=tenant.weight_unit,
+            weight_unit=tenant.weight_unit, vaccine_reminder_days=tenant.vaccine_reminder_days,
         )
 
 

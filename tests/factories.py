@@ -95,3 +95,11 @@ def _idempotency_rows(app, fx) -> None:
 
     db.session.add(IdempotencyKey(key="row-maker", request_hash="0" * 64, response_status=201, response_body="{}"))
     db.session.commit()
+
+
+@row_maker
+def _message_rows(app, fx) -> None:
+    """A resort's own wording for one message (message_templates)."""
+    from app.services import templates
+
+    templates.save_template(kind="arrival_reminder", channel="SMS", subject="", body="See {pet_names} tomorrow!")

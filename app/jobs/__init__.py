@@ -116,6 +116,6 @@ def _drop_rolled_back(session: Session) -> None:
 
 def register_jobs(app) -> None:
     """Inline jobs run as each app context ends: after the request's commit, before the session closes."""
-    from app.jobs import outbox  # noqa: F401  (registers the outbox jobs)
+    from app.jobs import notices, outbox  # noqa: F401  (registers the outbox and reminder jobs)
 
     app.teardown_appcontext(run_inline_jobs)

@@ -30,6 +30,8 @@ class Periodic:
 SCHEDULE: tuple[Periodic, ...] = (
     # Undelivered outbox rows that are due: lost enqueues, Redis outages at commit, crashed workers, retries.
     Periodic("outbox-sweep", "outbox.sweep", "OUTBOX_SWEEP_SECONDS"),
+    # Arrival (day before) and vaccine-expiry reminders: a job per tenant, in its timezone, once per record.
+    Periodic("reminders", "notices.reminders", "REMINDER_SECONDS"),
 )
 TICK_SECONDS = 1.0
 

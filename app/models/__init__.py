@@ -19,6 +19,7 @@ from app.models.customers import ContactMethod, Customer, CustomerTag
 from app.models.idempotency import IdempotencyKey
 from app.models.kennels import Kennel, KennelSize, KennelStatus, KennelType
 from app.models.mail import Channel, MessageState, OutboxMessage
+from app.models.notices import MessageTemplate
 from app.models.pets import AlertFlag, Pet, ServiceCategory, Sex, Species, Vaccination, VaccineRequirement
 from app.models.reservations import (
     KennelNight,
@@ -32,7 +33,7 @@ from app.models.reservations import (
 from app.models.tenants import Plan, Tenant, TenantStatus
 
 __all__ = [
-    "ApiKey", "AuditEvent", "Channel", "IdempotencyKey", "MessageState", "OutboxMessage", "PasswordResetToken", "Plan", "Role",
+    "ApiKey", "AuditEvent", "Channel", "IdempotencyKey", "MessageState", "MessageTemplate", "OutboxMessage", "PasswordResetToken", "Plan", "Role",
     "Tenant", "TenantScoped", "TenantStatus", "User", "UserSession",
     "AlertFlag", "ContactMethod", "Customer", "CustomerTag", "Pet", "ServiceCategory", "Sex", "Species",
     "Vaccination", "VaccineRequirement",

@@ -1,12 +1,13 @@
 """Customers (households): contact details, emergency contact, tags."""
 import enum
 import uuid
+from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKeyConstraint, Index, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.extensions import db
-from app.models.base import TenantScoped, Timestamps, UUIDPrimaryKey, Versioned, enum_column
+from app.models.base import TenantScoped, Timestamps, UTCDateTime, UUIDPrimaryKey, Versioned, enum_column
 
 
 class ContactMethod(enum.StrEnum):
@@ -46,6 +47,9 @@ class Customer(UUIDPrimaryKey, TenantScoped, Timestamps, Versioned, db.Model):
     emergency_relationship: Mapped[str] = mapped_column(String(100), default="", nullable=False)
     preferred_contact: Mapped[ContactMethod] = mapped_column(enum_column(ContactMethod), default=ContactMethod.EMAIL,
                                                              nullable=False)
+    # Opt-outs (an email's unsubscribe link, STOP by text): messages on that channel are recorded, never sent.
+    email_opt_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sms_opt_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     notes: Mapped[str] = mapped_column(Text, default="", nullable=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     # Lowercased, accent-free words (names, email, pet names, phone digits), each after a space.

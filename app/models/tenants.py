@@ -30,6 +30,7 @@ class Tenant(UUIDPrimaryKey, Timestamps, Versioned, db.Model):
         CheckConstraint("tax_rate >= 0 AND tax_rate < 1", name="tax_rate_range"),
         CheckConstraint("vaccine_warning_days >= 0 AND vaccine_warning_days <= 365", name="vaccine_warning_range"),
         CheckConstraint("weight_unit IN ('kg', 'lb')", name="weight_unit_known"),
+        CheckConstraint("vaccine_reminder_days >= 0 AND vaccine_reminder_days <= 365", name="vaccine_reminder_range"),
     )
 
     subdomain: Mapped[str] = mapped_column(String(63), unique=True, nullable=False)
@@ -42,6 +43,8 @@ class Tenant(UUIDPrimaryKey, Timestamps, Versioned, db.Model):
     address: Mapped[str] = mapped_column(String(500), default="", nullable=False)
     phone: Mapped[str] = mapped_column(String(40), default="", nullable=False)
     vaccine_warning_days: Mapped[int] = mapped_column(Integer, default=30, nullable=False)
+    # Vaccine-expiry reminders go to the household this many days before a record expires (0: none are sent).
+    vaccine_reminder_days: Mapped[int] = mapped_column(Integer, default=14, server_default="14", nullable=False)
     # The unit pages show and forms take; weights are stored in kg (app/core/weights.py).
     weight_unit: Mapped[str] = mapped_column(String(2), default=DEFAULT_UNIT, server_default=DEFAULT_UNIT,
                                              nullable=False)

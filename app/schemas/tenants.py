@@ -60,6 +60,8 @@ class TenantSettingsSchema(ma.Schema):
     tax_rate = ma.fields.Decimal(places=4, as_string=True, validate=decimal_range(0, 1, max_inclusive=False),
                                  metadata={"example": "0.0825"})
     vaccine_warning_days = ma.fields.Integer(validate=ma.validate.Range(0, 365), metadata={"example": 30})
+    vaccine_reminder_days = ma.fields.Integer(validate=ma.validate.Range(0, 365), metadata={
+        "example": 14, "description": "Days before a vaccine expires that the household is reminded (0: never)."})
     weight_unit = ma.fields.String(validate=ma.validate.OneOf(UNITS), metadata={
         "example": "lb", "description": "The unit pages show pet weights in and forms take (stored as kg)."})
 

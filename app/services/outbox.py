@@ -19,45 +19,70 @@ from app.tenancy import current_tenant, unscoped
 DELIVER = "outbox.deliver"
 SWEEP_BATCH = 500
 OPTED_OUT = "The customer's preferred contact method is none: not sent."
+UNSUBSCRIBED = {Channel.EMAIL: "The customer unsubscribed from email: not sent.",
+                Channel.SMS: "The customer replied STOP to texts: not sent."}
 
 
 def queue_message(*, channel: Channel, to: str, body: str, subject: str = "", kind: str = "notice",
                   secret: str | None = None, customer_id: uuid.UUID | None = None,
-                  state: MessageState = MessageState.PENDING, last_error: str | None = None) -> OutboxMessage:
+                  state: MessageState = MessageState.PENDING, last_error: str | None = None,
+                  dedupe_key: str | None = None) -> OutboxMessage:
     """Add a message to the outbox in the current transaction; it is delivered once that commits."""
     if secret:
         body = body.replace(secret, SECRET_MARKER)
     message = OutboxMessage(id=uuid.uuid4(), channel=channel, recipient=to, subject=subject[:200], body=body,
                             secret=secret, kind=kind, customer_id=customer_id, state=state, last_error=last_error,
-                            next_attempt_at=utcnow())
+                            next_attempt_at=utcnow(), dedupe_key=dedupe_key)
     db.session.add(message)
     if state == MessageState.PENDING:
         jobs.after_commit(db.session, DELIVER, tenant_id=current_tenant().id, message_id=str(message.id))
     return message
 
 
+def _with_unsubscribe(body: str, customer: Customer) -> str:
+    from app.services.optout import unsubscribe_url
+
+    return f"{body}\n\n--\nTo stop receiving these emails: {unsubscribe_url(customer.id)}"
+
+
 def notify_customer(*, customer: Customer, kind: str, subject: str, body: str,
-                    sms_body: str | None = None) -> list[OutboxMessage]:
-    """Queue a notice to a household by its preferred contact method; NONE (opted out) is recorded, never sent.
+                    sms_body: str | None = None, dedupe_key: str | None = None) -> list[OutboxMessage]:
+    """Queue a notice to a household by its preferred contact method; NONE or an opt-out is recorded, never sent.
 
     When the preferred channel has no address on file the other one is used, so a notice is not
-    silently dropped because, say, a phone-only household prefers email.
+    silently dropped because, say, a phone-only household prefers email. An opted-out channel is
+    never swapped for another: someone who unsubscribed from email does not start getting texts.
+    Every email carries its unsubscribe link; texts name STOP. dedupe_key (per channel) makes the
+    notice once-only: a second one with the same key is refused by the unique constraint.
     """
+    from app.services.optout import opted_out
+
     preference = ContactMethod(customer.preferred_contact)
     addresses = {Channel.EMAIL: customer.email, Channel.SMS: customer.phone}
-    text = {Channel.EMAIL: body, Channel.SMS: sms_body or f"{subject}\n{body}"}
+    text = {Channel.EMAIL: _with_unsubscribe(body, customer),
+            Channel.SMS: f"{sms_body or f'{subject}: {body}'} Reply STOP to opt out."}
+
+    def key(channel: Channel) -> str | None:
+        return f"{dedupe_key}:{channel.value}" if dedupe_key else None
+
     if preference == ContactMethod.NONE:
         channel = Channel.EMAIL if customer.email else Channel.SMS
         return [queue_message(channel=channel, to=addresses[channel] or "-", subject=subject, body=text[channel],
                               kind=kind, customer_id=customer.id, state=MessageState.SUPPRESSED,
-                              last_error=OPTED_OUT)]
+                              last_error=OPTED_OUT, dedupe_key=key(channel))]
     wanted = {ContactMethod.EMAIL: [Channel.EMAIL], ContactMethod.SMS: [Channel.SMS],
               ContactMethod.BOTH: [Channel.EMAIL, Channel.SMS]}[preference]
     channels = [c for c in wanted if addresses[c]] or [c for c in Channel if addresses[c]][:1]
     if not channels:
         logger.info("customer {} has no email or phone: {} not queued", customer.id, kind)
-    return [queue_message(channel=c, to=addresses[c], subject=subject, body=text[c], kind=kind,
-                          customer_id=customer.id) for c in channels]
+    messages = []
+    for c in channels:
+        suppressed = opted_out(customer, c)
+        messages.append(queue_message(
+            channel=c, to=addresses[c], subject=subject, body=text[c], kind=kind, customer_id=customer.id,
+            dedupe_key=key(c), state=MessageState.SUPPRESSED if suppressed else MessageState.PENDING,
+            last_error=UNSUBSCRIBED[c] if suppressed else None))
+    return messages
 
 
 def retry_delay(attempt: int) -> float:

@@ -50,7 +50,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.models.reservations import LIVE_STATUSES
-from app.services import audit, availability, compliance, customers, pricing
+from app.services import audit, availability, compliance, customers, notices, pricing
 from app.services.availability import blocked_nights, free_slot, misfit, nights_text, suitability, unusable
 from app.services.rows import expect_version, refuse_stale, run_list
 from app.tenancy import current_tenant
@@ -705,7 +705,8 @@ def update_reservation(*, reservation_id: uuid.UUID, expected_version: int | Non
         raise RuleViolation("Unknown fields.", errors={f: ["Unknown field."] for f in unknown})
     reservation = get_reservation(reservation_id=reservation_id, lock=True)
     expect_version(reservation, expected_version)
-    booked = _edit(reservation, changes) or Booked(reservation, [], [])
+    with notices.change_notice(reservation):  # dates, service, pets or price of a confirmed stay changed
+        booked = _edit(reservation, changes) or Booked(reservation, [], [])
     db.session.commit()
     return booked
 
@@ -774,6 +775,7 @@ def _confirm(reservation: Reservation) -> None:
     transition(reservation, S.CONFIRMED)
     reservation.confirmed_at, reservation.confirmed_by = utcnow(), _actor()
     audit.record("reservation.confirmed", "reservation", reservation.id)
+    notices.booking_confirmed(reservation)  # at confirm, or at booking with confirm=True; never for PENDING
 
 
 def _lifecycle(func: Callable) -> Callable:
@@ -806,6 +808,7 @@ def cancel(reservation: Reservation, *, reason: str) -> None:
     reservation.cancelled_at, reservation.cancelled_by, reservation.cancel_reason = utcnow(), _actor(), reason
     release(reservation)
     audit.record("reservation.cancelled", "reservation", reservation.id, changes={"reason": reason})
+    notices.booking_cancelled(reservation)
 
 
 def arrival_moment(reservation: Reservation) -> datetime:

@@ -16,7 +16,8 @@ from app.tenancy import forget_tenant, tenant_context, valid_subdomain
 RESERVED_SUBDOMAINS = frozenset(
     {"www", "api", "admin", "app", "mail", "static", "docs", "status", "platform", "help", "support", "root", "test"}
 )
-SETTINGS_FIELDS = ["name", "address", "phone", "timezone", "currency", "tax_rate", "vaccine_warning_days", "weight_unit"]
+SETTINGS_FIELDS = ["name", "address", "phone", "timezone", "currency", "tax_rate", "vaccine_warning_days", "weight_unit",
+                   "vaccine_reminder_days"]
 
 
 def _validate(fields: dict) -> dict:
@@ -39,6 +40,8 @@ def _validate(fields: dict) -> dict:
             errors["tax_rate"] = ["Must be a fraction from 0 up to (not including) 1, e.g. 0.0825."]
     if "vaccine_warning_days" in fields and not 0 <= int(fields["vaccine_warning_days"]) <= 365:
         errors["vaccine_warning_days"] = ["Must be between 0 and 365."]
+    if "vaccine_reminder_days" in fields and not 0 <= int(fields["vaccine_reminder_days"]) <= 365:
+        errors["vaccine_reminder_days"] = ["Must be between 0 and 365 (0 sends none)."]
     if "weight_unit" in fields and fields["weight_unit"] not in UNITS:
         errors["weight_unit"] = [f"Must be one of: {', '.join(UNITS)}."]
     if errors:

@@ -3,7 +3,20 @@ from flask import Flask, request
 
 from app.models import Role
 from app.services.contact import format_phone
-from app.web import account, admin, auth, boards, catalog, customers, home, kennels, pets, reservations, settings
+from app.web import (
+    account,
+    admin,
+    auth,
+    boards,
+    catalog,
+    customers,
+    home,
+    kennels,
+    notices,
+    pets,
+    reservations,
+    settings,
+)
 from app.web.filters import (
     address_lines,
     age_of,
@@ -24,8 +37,9 @@ def register_web(app: Flask) -> None:
         app.register_blueprint(module.bp)
     for module in (customers, pets, settings):
         app.register_blueprint(module.bp)
-    for module in (catalog, kennels, boards, reservations):
+    for module in (catalog, kennels, boards, reservations, notices):
         app.register_blueprint(module.bp)
+    app.register_blueprint(notices.public)
 
     app.add_template_filter(label)
     app.add_template_filter(plural)

@@ -67,6 +67,17 @@ def _requirement_id(client, fx):
     return client.get("/api/v1/vaccine-requirements", headers=fx.headers()).json[0]["id"]
 
 
+def _unsubscribe_token(client, fx):
+    """An unsubscribe token for one of A's customers (signed, naming A)."""
+    from app.services.optout import unsubscribe_token
+    from app.tenancy import lookup_tenant, tenant_context
+
+    customer_id = _household(client, fx)["customer_id"]
+    with client.application.test_request_context(base_url=f"http://{fx.host}"), \
+            tenant_context(lookup_tenant(fx.subdomain)):
+        return unsubscribe_token(uuid.UUID(customer_id))
+
+
 # URL/body parameter name -> how to get one of tenant A's ids for it.
 ID_FACTORIES = {
     "customer_id": lambda client, fx: _household(client, fx)["customer_id"],
@@ -84,7 +95,13 @@ ID_FACTORIES = {
                                                     "effect": "DISCOUNT", "amount_type": "PERCENT", "percent": "10"}),
     "kennel_id": _catalog_row("/api/v1/kennels", {"code": "A01", "type": "RUN", "size": "L"}),
     "reservation_id": _reservation_id,
+    "token": _unsubscribe_token,
+    # Not ids: a message template is named by kind and channel, and each tenant reads and edits its own
+    # (tests/web/test_notices.py proves B never sees or changes A's); the web suite skips these routes.
+    "kind": lambda client, fx: "booking_confirmation",
+    "channel": lambda client, fx: "EMAIL",
 }
+NOT_IDS = {"kind", "channel"}
 
 # Lists whose query needs parameters: how to ask for one of fx's own (so only leaks can differ).
 LIST_QUERIES = {

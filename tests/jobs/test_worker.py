@@ -195,3 +195,36 @@ def test_a_message_committed_while_redis_was_down_is_delivered_by_the_sweep(app,
     with smtp_server(port) as inbox, worker(database_url, redis_url, queue_name, port):
         wait_for(lambda: _rows(app)[0].state == MessageState.SENT, what="the sweep's delivery")
     assert len(inbox.messages) == 1
+
+
+def test_a_worker_process_delivers_a_booking_confirmation_to_the_smtp_server(app, tenant_a, tenant_b, database_url,
+                                                                            redis_url, queue_name):
+    from datetime import timedelta
+
+    from flask import g
+
+    from app.models import Role
+    from app.services import catalog, customers, kennels, pets, reservations
+    from app.services.compliance import tenant_today
+    from app.tenancy import lookup_tenant, tenant_context
+
+    port = free_port()
+    with smtp_server(port) as inbox, worker(database_url, redis_url, queue_name, port):
+        with app.test_request_context(base_url=tenant_a.base_url), tenant_context(lookup_tenant(tenant_a.subdomain)):
+            g.principal_role = Role.MANAGER
+            service = catalog.create_service(name="Boarding", category="BOARDING", price_cents=4500,
+                                             price_unit="PER_NIGHT", kennel_types=["RUN"])
+            kennels.create_kennel(code="R1", type="RUN", size="L")
+            ann = customers.create_customer(first_name="Ann", last_name="Smith", email="ann@alpha.example")
+            rex = pets.create_pet(customer_id=ann.id, name="Rex", species="DOG")
+            start = tenant_today() + timedelta(days=3)
+            code = reservations.book_stay(customer_id=ann.id, service_id=service.id, start_date=start,
+                                          end_date=start + timedelta(days=2), pets=[{"pet_id": rex.id}],
+                                          vaccine_override_reason="on paper", confirm=True).reservation.confirmation_code
+        wait_for(lambda: len(inbox.messages) == 1, what="the confirmation")
+        (row,) = wait_for(lambda: (rows := _rows(app)) and rows[0].state == MessageState.SENT and rows,
+                          what="the row SENT")
+    ((recipient,), content) = inbox.messages[0]
+    assert recipient == "ann@alpha.example" and row.tenant_id == tenant_a.id and row.kind == "booking_confirmation"
+    text = content.decode() if isinstance(content, bytes) else str(content)
+    assert f"Confirmation code: {code}" in text and "Total: $90.00" in text and "/unsubscribe/" in text
