@@ -50,7 +50,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.models.reservations import LIVE_STATUSES
-from app.services import audit, availability, compliance, customers, pricing
+from app.services import audit, availability, billing, compliance, customers, pricing
 from app.services.availability import blocked_nights, free_slot, misfit, nights_text, suitability, unusable
 from app.services.rows import expect_version, refuse_stale, run_list
 from app.tenancy import current_tenant
@@ -805,6 +805,7 @@ def cancel(reservation: Reservation, *, reason: str) -> None:
     reservation.cancelled_at, reservation.cancelled_by, reservation.cancel_reason = utcnow(), _actor(), reason
     release(reservation)
     audit.record("reservation.cancelled", "reservation", reservation.id, changes={"reason": reason})
+    billing.settle_cancellation(reservation)  # the cancellation policy decides what happens to what was paid
 
 
 def arrival_moment(reservation: Reservation) -> datetime:
