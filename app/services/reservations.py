@@ -797,7 +797,7 @@ def confirm(reservation: Reservation) -> None:
 
 @_lifecycle
 def cancel(reservation: Reservation, *, reason: str) -> None:
-    """PENDING/CONFIRMED -> CANCELLED with a reason; the places are released."""
+    """PENDING/CONFIRMED -> CANCELLED with a reason; the places are released, the cancellation policy settles payments."""
     reason = (reason or "").strip()
     if not reason or len(reason) > 500:
         raise RuleViolation("A reason is needed to cancel.", errors={"reason": ["1 to 500 characters."]})

@@ -387,3 +387,16 @@ def test_randomized_money_sequences_always_reconcile(app, world, tenant_a, steps
         for model in (LedgerEntry, Refund, Payment, InvoiceLine, Invoice):
             db.session.execute(delete(model).execution_options(synchronize_session=False))
         db.session.commit()
+
+
+def test_the_today_board_shows_what_each_household_owes_in_one_query(app, world, tenant_a, tenant_b):
+    from app.services import boards
+
+    with as_tenant(app, tenant_a):
+        reservation, invoice = _stay_invoice(world, start=0)
+        billing.record_payment(invoice_id=invoice.id, amount_cents=1000, method="CASH")
+        entry = next(e for e in boards.day_sheet().arrivals if e.reservation.id == reservation.id)
+        assert entry.balance_cents == invoice.total_cents - 1000
+    with as_tenant(app, tenant_b):
+        _book(world["b"], start=0)
+        assert all(e.balance_cents == 0 for e in boards.day_sheet().arrivals)  # A's invoice never counts for B
