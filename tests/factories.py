@@ -103,3 +103,19 @@ def _message_rows(app, fx) -> None:
     from app.services import templates
 
     templates.save_template(kind="arrival_reminder", channel="SMS", subject="", body="See {pet_names} tomorrow!")
+
+
+@row_maker
+def _billing_rows(app, fx) -> None:
+    """The boarding stay's invoice issued, a card payment on it (manual terminal) and a partial refund."""
+    from flask import g
+    from sqlalchemy import select
+
+    from app.models import Reservation, Service
+    from app.services import billing
+
+    g.principal_role = Role.MANAGER  # refunds are a manager's
+    boarding = db.session.execute(select(Service.id).where(Service.name == "Boarding")).scalar_one()
+    stay = db.session.execute(select(Reservation.id).where(Reservation.service_id == boarding)).scalar_one()
+    payment = billing.record_payment(reservation_id=stay, amount_cents=2000, method="CARD", approval_code="ROW-01")
+    billing.refund_payment(payment_id=payment.id, amount_cents=500, reason="row maker")

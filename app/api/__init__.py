@@ -8,6 +8,7 @@ from app.api import (
     api_keys,
     audit,
     availability,
+    billing,
     customers,
     kennels,
     outbox,
@@ -31,6 +32,7 @@ TENANT_BLUEPRINTS = [tenant.blp, users.blp, api_keys.blp, audit.blp, outbox.blp]
 TENANT_BLUEPRINTS += [catalog_services.blp, addons.blp, price_rules.blp, kennels.blp, quotes.blp]
 TENANT_BLUEPRINTS += [customers.blp, pets.blp, vaccine_requirements.blp]
 TENANT_BLUEPRINTS += [reservations.blp, availability.blp]
+TENANT_BLUEPRINTS += billing.BLUEPRINTS
 
 
 # Query strings follow each schema's own `unknown` (RAISE): a misspelt filter is a 422, not ignored.

@@ -9,7 +9,7 @@ from app.api.paging import page_of
 from app.auth import requires
 from app.core.idempotency import idempotent
 from app.models import ReservationSource, Role
-from app.schemas.common import ErrorSchema
+from app.schemas.common import EmptySchema, ErrorSchema
 from app.schemas.reservations import (
     BOOKING_EXAMPLE,
     CANCEL_EXAMPLE,
@@ -20,7 +20,6 @@ from app.schemas.reservations import (
     CancelSchema,
     CheckInSchema,
     CheckOutSchema,
-    EmptySchema,
     MoveSchema,
     PreviewSchema,
     ReservationCreateSchema,

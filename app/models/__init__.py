@@ -2,6 +2,20 @@
 from app.models.accounts import ApiKey, PasswordResetToken, Role, User, UserSession
 from app.models.audit import AuditEvent
 from app.models.base import TenantScoped
+from app.models.billing import (
+    BillingSettings,
+    CancellationOutcome,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    LedgerEntry,
+    LedgerKind,
+    LineKind,
+    Payment,
+    PaymentMethod,
+    Refund,
+    RefundDestination,
+)
 from app.models.catalog import (
                                 AddOn,
                                 AddOnService,
@@ -39,5 +53,8 @@ __all__ = [
     "Vaccination", "VaccineRequirement",
     "AddOn", "AddOnService", "AddOnUnit", "AmountType", "DepositKind", "Kennel", "KennelSize", "KennelStatus",
     "KennelType", "KennelNight", "Reservation", "ReservationAddOn", "ReservationPet", "ReservationSource",
-    "ReservationStatus", "ServiceDay", "PriceRule", "PriceRuleService", "PriceUnit", "RuleEffect", "RuleKind", "Service",
+    "ReservationStatus", "ServiceDay",
+    "BillingSettings", "CancellationOutcome", "Invoice", "InvoiceLine", "InvoiceStatus", "LedgerEntry", "LedgerKind",
+    "LineKind", "Payment", "PaymentMethod", "Refund", "RefundDestination",
+    "PriceRule", "PriceRuleService", "PriceUnit", "RuleEffect", "RuleKind", "Service",
 ]

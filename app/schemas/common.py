@@ -65,6 +65,10 @@ class StrictSchema(ma.Schema):
         return data
 
 
+class EmptySchema(StrictSchema):
+    """An action with no body fields (`{}`)."""
+
+
 class QuerySchema(StrictSchema):
     """Query-string filters: unknown parameters are refused (a typo is an error, not a silent no-op).
 

@@ -127,9 +127,6 @@ class MoveSchema(StrictSchema):
     from_date = ma.fields.Date(allow_none=True, metadata={"example": "2026-12-25"})
 
 
-class EmptySchema(StrictSchema):
-    """No fields."""
-
 
 class ReservationQuerySchema(QuerySchema):
     """Reservation list filters; dates select stays overlapping the range."""

@@ -24,7 +24,7 @@ from app.models import (
     ReservationStatus,
     ServiceCategory,
 )
-from app.services import compliance
+from app.services import billing, compliance
 
 S = ReservationStatus
 SHOWN = (S.PENDING, S.CONFIRMED, S.CHECKED_IN, S.CHECKED_OUT)  # cancelled and no-shows leave the boards
@@ -64,6 +64,7 @@ class SheetEntry:
 
     reservation: Reservation
     vaccine_problems: dict[uuid.UUID, list[str]]
+    balance_cents: int = 0  # what the household owes overall (open invoices minus credit), for the unpaid badge
 
     @property
     def alerts(self) -> list[str]:
@@ -98,9 +99,11 @@ def day_sheet(*, day: date | None = None) -> DaySheet:
     day = day or compliance.tenant_today()
     reservations = _touching(day, day)
     problems = _vaccine_problems(reservations, day)
+    owed = billing.balances(list({r.customer_id for r in reservations}))  # one query for every household
     sheet = DaySheet(day=day)
     for r in reservations:
-        entry = SheetEntry(r, {line.pet_id: problems.get(line.pet_id, []) for line in r.pets})
+        entry = SheetEntry(r, {line.pet_id: problems.get(line.pet_id, []) for line in r.pets},
+                           owed.get(r.customer_id, 0))
         status = ReservationStatus(r.status)
         if r.service.needs_kennel:
             if r.start_date == day and status != S.CHECKED_OUT:

@@ -50,7 +50,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.models.reservations import LIVE_STATUSES
-from app.services import audit, availability, compliance, customers, notices, pricing
+from app.services import audit, availability, billing, compliance, customers, notices, pricing
 from app.services.availability import blocked_nights, free_slot, misfit, nights_text, suitability, unusable
 from app.services.rows import expect_version, refuse_stale, run_list
 from app.tenancy import current_tenant
@@ -800,7 +800,7 @@ def confirm(reservation: Reservation) -> None:
 
 @_lifecycle
 def cancel(reservation: Reservation, *, reason: str) -> None:
-    """PENDING/CONFIRMED -> CANCELLED with a reason; the places are released."""
+    """PENDING/CONFIRMED -> CANCELLED with a reason; the places are released, the cancellation policy settles payments."""
     reason = (reason or "").strip()
     if not reason or len(reason) > 500:
         raise RuleViolation("A reason is needed to cancel.", errors={"reason": ["1 to 500 characters."]})
@@ -808,6 +808,7 @@ def cancel(reservation: Reservation, *, reason: str) -> None:
     reservation.cancelled_at, reservation.cancelled_by, reservation.cancel_reason = utcnow(), _actor(), reason
     release(reservation)
     audit.record("reservation.cancelled", "reservation", reservation.id, changes={"reason": reason})
+    billing.settle_cancellation(reservation)  # the cancellation policy decides what happens to what was paid
     notices.booking_cancelled(reservation)
 
 

@@ -272,6 +272,7 @@ def test_only_decorated_operations_document_the_header(client):
     documented = sorted(f"{m.upper()} {p}" for p, ops in spec["paths"].items() for m, op in ops.items()
                         if isinstance(op, dict) and any(x.get("name") == "Idempotency-Key" for x in op.get("parameters", [])))
     assert documented == ["POST /api/v1/customers", "POST /api/v1/customers/{customer_id}/pets",
+                          "POST /api/v1/invoices", "POST /api/v1/payments", "POST /api/v1/payments/{payment_id}/refunds",
                           "POST /api/v1/pets/{pet_id}/vaccinations", "POST /api/v1/reservations"]
 
 

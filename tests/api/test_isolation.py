@@ -63,6 +63,28 @@ def _reservation_id(client, fx):
     return r.json["id"]
 
 
+def _invoice_id(client, fx):
+    """fx's reservation's invoice, issued (made through the API)."""
+    key = ("invoice", fx.id, id(client))
+    if key not in _HOUSEHOLDS:
+        r = client.post("/api/v1/invoices", headers=fx.headers(),
+                        json={"reservation_id": _reservation_id(client, fx), "issue": True})
+        assert r.status_code == 201, r.json
+        _HOUSEHOLDS[key] = r.json["id"]
+    return _HOUSEHOLDS[key]
+
+
+def _payment_id(client, fx):
+    """A cash payment on fx's invoice."""
+    key = ("payment", fx.id, id(client))
+    if key not in _HOUSEHOLDS:
+        r = client.post("/api/v1/payments", headers=fx.headers(),
+                        json={"invoice_id": _invoice_id(client, fx), "amount_cents": 1000, "method": "CASH"})
+        assert r.status_code == 201, r.json
+        _HOUSEHOLDS[key] = r.json["id"]
+    return _HOUSEHOLDS[key]
+
+
 def _requirement_id(client, fx):
     return client.get("/api/v1/vaccine-requirements", headers=fx.headers()).json[0]["id"]
 
@@ -100,6 +122,8 @@ ID_FACTORIES = {
     # (tests/web/test_notices.py proves B never sees or changes A's); the web suite skips these routes.
     "kind": lambda client, fx: "booking_confirmation",
     "channel": lambda client, fx: "EMAIL",
+    "invoice_id": _invoice_id,
+    "payment_id": _payment_id,
 }
 NOT_IDS = {"kind", "channel"}
 
@@ -178,7 +202,8 @@ def test_lists_never_return_another_tenants_rows(app, client, tenant_a, tenant_b
     give_every_scoped_model_rows(app, tenant_a)
     a_rows = _every_id_of(app, tenant_a)
     for model in ("Customer", "Pet", "Vaccination", "VaccineRequirement", "Service", "AddOn", "PriceRule", "Kennel",
-                  "Reservation", "User", "ApiKey", "AuditEvent", "PasswordResetToken", "OutboxMessage"):
+                  "Reservation", "Invoice", "InvoiceLine", "Payment", "Refund", "LedgerEntry", "User", "ApiKey",
+                  "AuditEvent", "PasswordResetToken", "OutboxMessage"):
         assert a_rows.get(model), f"tenant A has no {model} rows to leak"
     a_ids = set().union(*a_rows.values())
     lists = [r for r in _api_rules(app) if not r.arguments and "GET" in r.methods]
