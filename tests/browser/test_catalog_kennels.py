@@ -67,6 +67,7 @@ def test_the_try_it_panel_reprices_as_dates_and_pets_change(page, url, sign_in, 
 
 def test_a_manager_adds_an_untaxed_service_through_the_form(page, url, sign_in, client, tenant_a):
     sign_in(tenant_a, Role.MANAGER)
+    page.locator("#site-menu summary", has_text="Manage").click()
     page.get_by_role("link", name="Catalog").click()
     page.wait_for_load_state()
     form = page.locator("#new-service")
