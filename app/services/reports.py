@@ -111,7 +111,7 @@ def close_out(*, day: date | None = None) -> dict:
         select(_when(issued_today, literal(1)), _when(issued_today, Invoice.total_cents),
                _when(issued_today, Invoice.tax_cents),
                _when(voided_today, literal(1)), _when(voided_today, Invoice.total_cents))
-        .where(or_(issued_today, voided_today))).one()
+        .select_from(Invoice).where(or_(issued_today, voided_today))).one()
 
     payments = [{"method": PaymentMethod(m).value, "count": n, "amount_cents": total}
                 for m, n, total, *_ in sorted(payment_rows, key=lambda r: list(PaymentMethod).index(r[0]))]
@@ -218,9 +218,9 @@ def occupancy(*, start: date, end: date) -> dict:
     """Kennel places held each night in [start, end] against the capacity of today's active kennels."""
     check_range(start, end)
     capacity = db.session.execute(select(_sum(Kennel.capacity), func.count(Kennel.id))
-                                  .where(Kennel.active.is_(True))).one()
+                                  .select_from(Kennel).where(Kennel.active.is_(True))).one()
     held = dict(db.session.execute(
-        select(KennelNight.night, func.count()).where(KennelNight.night >= start, KennelNight.night <= end)
+        select(KennelNight.night, func.count()).select_from(KennelNight).where(KennelNight.night >= start, KennelNight.night <= end)
         .group_by(KennelNight.night)).all())
     total = capacity[0]
     nights = []
