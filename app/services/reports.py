@@ -239,7 +239,8 @@ def occupancy(*, start: date, end: date) -> dict:
 # --- CSV ----------------------------------------------------------------------------------------------
 
 
-def _money(cents: int) -> str:
+def money_text(cents: int) -> str:
+    """Cents as a plain decimal amount: -1234 -> "-12.34"."""
     sign = "-" if cents < 0 else ""
     return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
 
@@ -256,21 +257,21 @@ def _csv(header: Sequence[str], rows: Iterable[Sequence]) -> str:
 
 def close_out_csv(report: dict) -> str:
     """The close-out as section, item, count, amount rows."""
-    rows = [("payments", p["method"], p["count"], _money(p["amount_cents"])) for p in report["payments"]]
-    rows += [("refunds", f"{r['method']} to {r['destination']}", r["count"], _money(r["amount_cents"]))
+    rows = [("payments", p["method"], p["count"], money_text(p["amount_cents"])) for p in report["payments"]]
+    rows += [("refunds", f"{r['method']} to {r['destination']}", r["count"], money_text(r["amount_cents"]))
              for r in report["refunds"]]
-    rows += [("drawer", n["method"], "", _money(n["amount_cents"])) for n in report["net_by_method"]]
-    rows += [("totals", "money in", "", _money(report["money_in_cents"])),
-             ("totals", "money out", "", _money(report["money_out_cents"])),
-             ("totals", "net", "", _money(report["net_cents"])),
+    rows += [("drawer", n["method"], "", money_text(n["amount_cents"])) for n in report["net_by_method"]]
+    rows += [("totals", "money in", "", money_text(report["money_in_cents"])),
+             ("totals", "money out", "", money_text(report["money_out_cents"])),
+             ("totals", "net", "", money_text(report["net_cents"])),
              ("invoices", "issued", report["invoices_issued"]["count"],
-              _money(report["invoices_issued"]["total_cents"])),
+              money_text(report["invoices_issued"]["total_cents"])),
              ("invoices", "voided", report["invoices_voided"]["count"],
-              _money(report["invoices_voided"]["total_cents"])),
-             ("tax", "collected", "", _money(report["tax_cents"])),
-             ("deposits", "taken", report["deposits_taken"]["count"], _money(report["deposits_taken"]["amount_cents"])),
+              money_text(report["invoices_voided"]["total_cents"])),
+             ("tax", "collected", "", money_text(report["tax_cents"])),
+             ("deposits", "taken", report["deposits_taken"]["count"], money_text(report["deposits_taken"]["amount_cents"])),
              ("deposits", "forfeited", report["deposits_forfeited"]["count"],
-              _money(report["deposits_forfeited"]["amount_cents"]))]
+              money_text(report["deposits_forfeited"]["amount_cents"]))]
     return _csv(["section", "item", "count", f"amount_{report['currency']}"], rows)
 
 
@@ -280,19 +281,19 @@ REVENUE_COLUMNS = ("service_cents", "add_on_cents", "discount_cents", "surcharge
 
 def revenue_csv(report: dict) -> str:
     """One row per category and a total row; amounts in the currency's units."""
-    rows = [[c["category"], c["invoices"], *(_money(c[k]) for k in REVENUE_COLUMNS)] for c in report["categories"]]
-    rows.append(["TOTAL", report["totals"]["invoices"], *(_money(report["totals"][k]) for k in REVENUE_COLUMNS)])
+    rows = [[c["category"], c["invoices"], *(money_text(c[k]) for k in REVENUE_COLUMNS)] for c in report["categories"]]
+    rows.append(["TOTAL", report["totals"]["invoices"], *(money_text(report["totals"][k]) for k in REVENUE_COLUMNS)])
     return _csv(["category", "invoices", *(k.removesuffix("_cents") for k in REVENUE_COLUMNS)], rows)
 
 
 def aging_csv(report: dict) -> str:
     """One row per household (its name neutralised like any cell) and a total row."""
     rows = [[c["customer_id"], c["name"], c["invoices"], c["oldest_issue_date"],
-             *(_money(c["buckets"][b]) for b in AGING_BUCKETS), _money(c["balance_cents"])]
+             *(money_text(c["buckets"][b]) for b in AGING_BUCKETS), money_text(c["balance_cents"])]
             for c in report["customers"]]
     totals = report["totals"]
-    rows.append(["", "TOTAL", totals["invoices"], "", *(_money(totals["buckets"][b]) for b in AGING_BUCKETS),
-                 _money(totals["balance_cents"])])
+    rows.append(["", "TOTAL", totals["invoices"], "", *(money_text(totals["buckets"][b]) for b in AGING_BUCKETS),
+                 money_text(totals["balance_cents"])])
     return _csv(["customer_id", "customer", "invoices", "oldest_issue_date",
                  *(f"days_{b}" for b in AGING_BUCKETS), "balance"], rows)
 
