@@ -16,6 +16,7 @@ from app.api import (
     platform,
     price_rules,
     quotes,
+    reports,
     reservations,
     services as catalog_services,
     tenant,
@@ -33,6 +34,7 @@ TENANT_BLUEPRINTS += [catalog_services.blp, addons.blp, price_rules.blp, kennels
 TENANT_BLUEPRINTS += [customers.blp, pets.blp, vaccine_requirements.blp]
 TENANT_BLUEPRINTS += [reservations.blp, availability.blp]
 TENANT_BLUEPRINTS += billing.BLUEPRINTS
+TENANT_BLUEPRINTS += [reports.blp]
 
 
 # Query strings follow each schema's own `unknown` (RAISE): a misspelt filter is a 422, not ignored.

@@ -14,6 +14,7 @@ from app.web import (
     kennels,
     notices,
     pets,
+    reports,
     reservations,
     settings,
 )
@@ -37,7 +38,7 @@ def register_web(app: Flask) -> None:
         app.register_blueprint(module.bp)
     for module in (customers, pets, settings):
         app.register_blueprint(module.bp)
-    for module in (catalog, kennels, boards, reservations, notices):
+    for module in (catalog, kennels, boards, reservations, notices, reports):
         app.register_blueprint(module.bp)
     app.register_blueprint(notices.public)
 

@@ -131,7 +131,16 @@ NOT_IDS = {"kind", "channel"}
 LIST_QUERIES = {
     "/api/v1/availability": lambda client, fx: f"service_id={_service_id(client, fx)}&start_date=2030-01-01"
                                                "&end_date=2030-01-03",
+    # Reports need a range: half a year either side of today, so A's rows (made today) would be in it.
+    "/api/v1/reports/revenue": lambda client, fx: _report_range(),
+    "/api/v1/reports/occupancy": lambda client, fx: _report_range(),
 }
+
+
+def _report_range() -> str:
+    from datetime import date, timedelta
+
+    return f"start={date.today() - timedelta(days=180)}&end={date.today() + timedelta(days=180)}"
 
 
 def _api_rules(app):
