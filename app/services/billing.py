@@ -923,6 +923,37 @@ def settle_cancellation(reservation: Reservation) -> dict:
         return result
 
 
+# --- what the pages show ------------------------------------------------------------------------------
+
+
+def stay_account(*, reservation_id: uuid.UUID) -> dict:
+    """A stay's money at a glance: its live invoice and totals, payments with refunds, what is due, the household's balance."""
+    from app.services.reservations import get_reservation  # it imports this module: read it when needed
+
+    reservation = get_reservation(reservation_id=reservation_id)  # with its household and pets; 404 otherwise
+    invoice = db.session.execute(select(Invoice).where(Invoice.reservation_id == reservation_id,
+                                                       Invoice.status != InvoiceStatus.VOID)).scalar_one_or_none()
+    payments = [] if invoice is None else list(db.session.execute(
+        select(Payment).where(Payment.invoice_id == invoice.id).order_by(Payment.received_at, Payment.id)).scalars())
+    if invoice is None:  # not invoiced yet: the price sold is what is due
+        due = 0 if ReservationStatus(reservation.status) in (ReservationStatus.CANCELLED,
+                                                              ReservationStatus.NO_SHOW) else reservation.total_cents
+    else:
+        due = balance_of(invoice)
+    return {"reservation": reservation, "invoice": invoice, "totals": totals(invoice.lines) if invoice else None,
+            "payments": payments, "due_cents": due, "paid_cents": invoice.paid_cents if invoice else 0,
+            "household_cents": balances([reservation.customer_id])[reservation.customer_id],
+            "credit_cents": available_credit(reservation.customer_id), "payable": due > 0}
+
+
+def invoice_payments(*, invoice_id: uuid.UUID) -> tuple[Invoice, list[Payment]]:
+    """An invoice of the current tenant with its payments (refunds load with them), oldest first."""
+    invoice = get_invoice(invoice_id=invoice_id)
+    payments = list(db.session.execute(select(Payment).where(Payment.invoice_id == invoice.id)
+                                       .order_by(Payment.received_at, Payment.id)).scalars())
+    return invoice, payments
+
+
 # --- check-out ---------------------------------------------------------------------------------------
 
 
