@@ -259,6 +259,11 @@ def _line(kind: LineKind, description: str, *, quantity: int = 1, unit_price_cen
                        created_by=_actor())
 
 
+def _percent(rate: Decimal) -> str:
+    """0.0825 -> '8.25' (a Numeric(6, 4) rate keeps trailing zeros that an invoice should not print)."""
+    return f"{(rate * 100).normalize():f}"
+
+
 def lines_from_quote(quote: dict) -> list[InvoiceLine]:
     """Invoice lines for a stored quote: a SERVICE line per pet, a line per rule, per add-on, and the TAX line."""
     lines: list[InvoiceLine] = []
@@ -283,7 +288,7 @@ def lines_from_quote(quote: dict) -> list[InvoiceLine]:
                            unit_price_cents=addon["unit_price_cents"], amount_cents=addon["amount_cents"],
                            taxable=addon["taxable"]))
     if quote.get("tax_cents"):
-        lines.append(_line(LineKind.TAX, f"Tax {Decimal(str(quote['tax_rate'])) * 100:g}%",
+        lines.append(_line(LineKind.TAX, f"Tax {_percent(Decimal(str(quote['tax_rate'])))}%",
                            unit_price_cents=quote["tax_cents"]))
     return lines
 
@@ -292,7 +297,7 @@ def _tax_line(amount_taxable: int, rate: Decimal, *, adjustment: bool = False, r
     tax = tax_on(amount_taxable, rate) if amount_taxable > 0 else -tax_on(-amount_taxable, rate)
     if tax <= 0:  # a taxable discount adjustment lowers the tax: shown in the discount's own line below
         return None
-    return _line(LineKind.TAX, f"Tax {rate * 100:g}%", unit_price_cents=tax, adjustment=adjustment, reason=reason)
+    return _line(LineKind.TAX, f"Tax {_percent(rate)}%", unit_price_cents=tax, adjustment=adjustment, reason=reason)
 
 
 def _renumber(invoice: Invoice) -> None:

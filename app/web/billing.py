@@ -6,7 +6,7 @@ from flask import flash, render_template, request, url_for
 from app.auth import requires
 from app.core.errors import Conflict, DomainError, PermissionDenied, RuleViolation
 from app.models import PaymentMethod, RefundDestination, Role
-from app.services import billing, customers, reservations
+from app.services import billing, customers, reservations, tenants
 from app.tenancy import current_tenant
 from app.web.booking_form import LABELS, Reader
 from app.web.common import _cents, is_htmx, navigate, page_blueprint
@@ -137,7 +137,7 @@ def _invoice_page(invoice_id, status: int = 200, **extra):
     invoice, payments = billing.invoice_payments(invoice_id=invoice_id)
     customer = customers.customer_detail(customer_id=invoice.customer_id)
     return render_template("billing/invoice.html", invoice=invoice, payments=payments, t=billing.totals(invoice.lines),
-                           customer=customer, tenant=current_tenant(), balance=billing.balance_of(invoice),
+                           customer=customer, tenant=tenants.get_tenant(subdomain=current_tenant().subdomain), balance=billing.balance_of(invoice),
                            destinations=list(RefundDestination), money_labels=MONEY_LABELS,
                            refund_errors={}, refund_message=None, refund_for=None, pay_form={}, **extra), status
 
