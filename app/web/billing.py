@@ -9,7 +9,7 @@ from app.models import PaymentMethod, RefundDestination, Role
 from app.services import billing, customers, reservations, tenants
 from app.tenancy import current_tenant
 from app.web.booking_form import LABELS, Reader
-from app.web.common import _cents, is_htmx, navigate, page_blueprint
+from app.web.common import _cents as typed_cents, is_htmx, navigate, page_blueprint
 
 bp = page_blueprint("billing_pages", __name__)
 FORM_ERRORS = (RuleViolation, Conflict, PermissionDenied)
@@ -25,7 +25,7 @@ def _amount(read: Reader, name: str = "amount") -> int | None:
         read.errors[name] = ["Enter an amount, e.g. 45.50."]
         return None
     try:
-        return _cents(raw)
+        return typed_cents(raw)
     except (InvalidOperation, ValueError):
         read.errors[name] = ["An amount with at most two decimals, e.g. 45.50."]
         return None
@@ -56,7 +56,7 @@ def _panel(reservation_id, status: int = 200, **extra):
     return render_template("reservations/show.html", **_show_context(r, billing=panel_context(reservation_id, **extra))), status
 
 
-def _board(reservation_id, status: int, **extra):
+def settle_on_board(reservation_id, status: int, **extra):
     """The today board re-rendered in place, with this stay's settle-up box (after check-out or a payment)."""
     from app.web.boards import today_context
 
@@ -88,11 +88,11 @@ def take_payment(reservation_id):
         exc = _named(exc)
         extra = {"pay_errors": exc.errors or {}, "pay_message": exc.message, "pay_form": request.form}
         if from_board:
-            return _board(reservation_id, exc.status_code, **extra)
+            return settle_on_board(reservation_id, exc.status_code, **extra)
         return _panel(reservation_id, exc.status_code, **extra)
     done = f"Payment of {payment.amount_cents / 100:.2f} ({payment.method.value.replace('_', ' ').lower()}) recorded."
     if from_board:
-        return _board(reservation_id, 200, done=done)
+        return settle_on_board(reservation_id, 200, done=done)
     if is_htmx():
         return _panel(reservation_id, 200, done=done)
     flash(done, "success")
@@ -155,5 +155,4 @@ def ledger(customer_id):
     """The household's Ledger tab: every movement with a running balance; the balance derived from the rows."""
     detail = customers.customer_detail(customer_id=customer_id)
     summary = billing.customer_ledger(customer_id=customer_id)
-    template = "billing/_ledger.html" if request.headers.get("HX-Target") == "customer-tab" else "billing/ledger.html"
-    return render_template(template, c=detail, ledger=summary, tab="ledger")
+    return render_template("billing/ledger.html", c=detail, ledger=summary, tab="ledger")

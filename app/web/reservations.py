@@ -322,9 +322,9 @@ def check_out(reservation_id):
         return _action_error("reservations/_check_out_form.html", reservation_id, exc)
     done = f"{names} checked out."
     if request.form.get("from") == "board" and is_htmx():  # settle up on the same screen
-        from app.web.billing import _board
+        from app.web.billing import settle_on_board
 
-        return _board(reservation_id, 200, done=done)
+        return settle_on_board(reservation_id, 200, done=done)
     flash(done, "success")
     return navigate(url_for("reservation_pages.show", reservation_id=reservation_id) + "#billing")
 
