@@ -259,6 +259,11 @@ def _line(kind: LineKind, description: str, *, quantity: int = 1, unit_price_cen
                        created_by=_actor())
 
 
+def _percent(rate: Decimal) -> str:
+    """0.0825 -> '8.25' (a Numeric(6, 4) rate keeps trailing zeros that an invoice should not print)."""
+    return f"{(rate * 100).normalize():f}"
+
+
 def lines_from_quote(quote: dict) -> list[InvoiceLine]:
     """Invoice lines for a stored quote: a SERVICE line per pet, a line per rule, per add-on, and the TAX line."""
     lines: list[InvoiceLine] = []
@@ -283,7 +288,7 @@ def lines_from_quote(quote: dict) -> list[InvoiceLine]:
                            unit_price_cents=addon["unit_price_cents"], amount_cents=addon["amount_cents"],
                            taxable=addon["taxable"]))
     if quote.get("tax_cents"):
-        lines.append(_line(LineKind.TAX, f"Tax {Decimal(str(quote['tax_rate'])) * 100:g}%",
+        lines.append(_line(LineKind.TAX, f"Tax {_percent(Decimal(str(quote['tax_rate'])))}%",
                            unit_price_cents=quote["tax_cents"]))
     return lines
 
@@ -292,7 +297,7 @@ def _tax_line(amount_taxable: int, rate: Decimal, *, adjustment: bool = False, r
     tax = tax_on(amount_taxable, rate) if amount_taxable > 0 else -tax_on(-amount_taxable, rate)
     if tax <= 0:  # a taxable discount adjustment lowers the tax: shown in the discount's own line below
         return None
-    return _line(LineKind.TAX, f"Tax {rate * 100:g}%", unit_price_cents=tax, adjustment=adjustment, reason=reason)
+    return _line(LineKind.TAX, f"Tax {_percent(rate)}%", unit_price_cents=tax, adjustment=adjustment, reason=reason)
 
 
 def _renumber(invoice: Invoice) -> None:
@@ -512,20 +517,25 @@ def create_invoice(*, reservation_id: uuid.UUID | None = None, customer_id: uuid
     return get_invoice(invoice_id=invoice.id)
 
 
-def _issue(invoice: Invoice) -> None:
+def _follow_snapshot(invoice: Invoice) -> None:
+    """A reservation's draft re-priced since it was made takes the latest price snapshot."""
+    reservation = db.session.get(Reservation, invoice.reservation_id)
+    if reservation.total_cents != invoice.total_cents:
+        for line in list(invoice.lines):
+            invoice.lines.remove(line)
+        db.session.flush()
+        invoice.lines = lines_from_quote(reservation.quote)
+        invoice.deposit_cents = reservation.deposit_cents
+        _renumber(invoice)
+        _refresh_totals(invoice)
+
+
+def _issue(invoice: Invoice, *, follow_snapshot: bool = True) -> None:
     if InvoiceStatus(invoice.status) != InvoiceStatus.DRAFT:
         raise Conflict(f"This invoice is {invoice.status.value}; only a draft can be issued.",
                        errors={"status": [f"{invoice.status.value} cannot be issued."]})
-    if invoice.reservation_id is not None:
-        reservation = db.session.get(Reservation, invoice.reservation_id)
-        if reservation.total_cents != invoice.total_cents:  # re-priced since the draft: take the latest snapshot
-            for line in list(invoice.lines):
-                invoice.lines.remove(line)
-            db.session.flush()
-            invoice.lines = lines_from_quote(reservation.quote)
-            invoice.deposit_cents = reservation.deposit_cents
-            _renumber(invoice)
-            _refresh_totals(invoice)
+    if invoice.reservation_id is not None and follow_snapshot:
+        _follow_snapshot(invoice)
     invoice.sequence, invoice.number = _next_number()
     invoice.status = InvoiceStatus.ISSUED
     invoice.issued_at, invoice.issued_by = utcnow(), _actor()
@@ -916,6 +926,103 @@ def settle_cancellation(reservation: Reservation) -> dict:
         audit.record("reservation.cancellation_settled", "reservation", reservation.id, changes={
             "outcome": result["outcome"], "paid_cents": result["paid_cents"], "notice_hours": result["notice_hours"]})
         return result
+
+
+# --- what the pages show ------------------------------------------------------------------------------
+
+
+def stay_account(*, reservation_id: uuid.UUID) -> dict:
+    """A stay's money at a glance: its live invoice and totals, payments with refunds, what is due, the household's balance."""
+    from app.services.reservations import get_reservation  # it imports this module: read it when needed
+
+    reservation = get_reservation(reservation_id=reservation_id)  # with its household and pets; 404 otherwise
+    invoice = db.session.execute(select(Invoice).where(Invoice.reservation_id == reservation_id,
+                                                       Invoice.status != InvoiceStatus.VOID)).scalar_one_or_none()
+    payments = [] if invoice is None else list(db.session.execute(
+        select(Payment).where(Payment.invoice_id == invoice.id).order_by(Payment.received_at, Payment.id)).scalars())
+    if invoice is None:  # not invoiced yet: the price sold is what is due
+        due = 0 if ReservationStatus(reservation.status) in (ReservationStatus.CANCELLED,
+                                                              ReservationStatus.NO_SHOW) else reservation.total_cents
+    else:
+        due = balance_of(invoice)
+    return {"reservation": reservation, "invoice": invoice, "totals": totals(invoice.lines) if invoice else None,
+            "payments": payments, "due_cents": due, "paid_cents": invoice.paid_cents if invoice else 0,
+            "household_cents": balances([reservation.customer_id])[reservation.customer_id],
+            "credit_cents": available_credit(reservation.customer_id), "payable": due > 0}
+
+
+def invoice_payments(*, invoice_id: uuid.UUID) -> tuple[Invoice, list[Payment]]:
+    """An invoice of the current tenant with its payments (refunds load with them), oldest first."""
+    invoice = get_invoice(invoice_id=invoice_id)
+    payments = list(db.session.execute(select(Payment).where(Payment.invoice_id == invoice.id)
+                                       .order_by(Payment.received_at, Payment.id)).scalars())
+    return invoice, payments
+
+
+# --- check-out ---------------------------------------------------------------------------------------
+
+
+def _late_time(reservation: Reservation, settings: BillingSettings) -> time:
+    """The booked departure time, or the tenant's late check-out time when the booking gave none."""
+    return reservation.departure_time or time.fromisoformat(settings.late_checkout_time)
+
+
+def check_out_charges(reservation: Reservation, checked_out_at: datetime) -> list[InvoiceLine]:
+    """The lines a check-out at this moment adds: extra nights after a later date, or the late-pickup fee."""
+    settings = get_settings()
+    local = checked_out_at.astimezone(zoneinfo.ZoneInfo(current_tenant().timezone))
+    quote = reservation.quote
+    late_days = (local.date() - reservation.end_date).days
+    if late_days > 0:
+        if quote.get("unit", "night") != "night":
+            return []  # a day or flat service has no nightly price to charge again
+        last: dict[int, dict] = {}
+        for stay in quote["stay_lines"]:  # each pet's last booked night sets its nightly price
+            last[stay["pet_number"]] = stay
+        return [_line(LineKind.SERVICE, f"Extra night{'s' if late_days != 1 else ''}: {stay['pet']}, "
+                      f"checked out {local.date()} (booked {reservation.end_date})", quantity=late_days,
+                      unit_price_cents=stay["base_cents"], taxable=stay["taxable"])
+                for stay in last.values()]
+    if late_days == 0 and settings.late_fee_cents and local.time() > _late_time(reservation, settings):
+        taxable = any(stay["taxable"] for stay in quote["stay_lines"])
+        return [_line(LineKind.FEE, f"Late pickup: checked out {local:%H:%M}, due by "
+                      f"{_late_time(reservation, settings):%H:%M}", unit_price_cents=settings.late_fee_cents,
+                      taxable=taxable)]
+    return []
+
+
+def finalize_stay(reservation: Reservation) -> Invoice:
+    """At check-out: the stay's invoice with any late charges (and their tax), issued (in the caller's transaction).
+
+    A draft takes the charges and is issued; an invoice issued earlier (a deposit was taken) gets them
+    as audited adjustment lines. Tax on the charges is one more TAX line, rounded half up to the cent.
+    """
+    with _serialized():
+        invoice = _invoice_for_reservation(reservation.id)
+        draft = InvoiceStatus(invoice.status) == InvoiceStatus.DRAFT
+        if draft:
+            _follow_snapshot(invoice)
+        charges = check_out_charges(reservation, reservation.checked_out_at or utcnow())
+        taxable = sum(line.amount_cents for line in charges if line.taxable)
+        tax = _tax_line(taxable, Decimal(invoice.tax_rate)) if taxable else None
+        if tax is not None:
+            tax.description = f"{tax.description} on check-out charges"
+            charges.append(tax)
+        before = invoice.total_cents
+        for line in charges:
+            line.adjustment, line.reason = not draft, "Check-out after the booked time"
+            invoice.lines.append(line)
+        _renumber(invoice)
+        _refresh_totals(invoice)
+        if draft:
+            _issue(invoice, follow_snapshot=False)
+        elif charges:
+            _ledger(invoice.customer_id, LedgerKind.ADJUSTMENT, f"{invoice.number}: check-out charges",
+                    debit=invoice.total_cents - before, invoice_id=invoice.id)
+        if charges:
+            audit.record("invoice.check_out_charges", "invoice", invoice.id, changes={
+                "amount_cents": invoice.total_cents - before, "lines": [line.description for line in charges]})
+        return invoice
 
 
 # --- history: a household with money history is never deleted --------------------------------------

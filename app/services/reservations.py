@@ -891,6 +891,7 @@ def check_out(reservation: Reservation, *, belongings_returned: bool = False, no
     reservation.checked_out_at, reservation.checked_out_by = utcnow(), _actor()
     release(reservation)
     audit.record("reservation.checked_out", "reservation", reservation.id)
+    billing.finalize_stay(reservation)  # the stay's invoice, with late charges, issued in this transaction
 
 
 # --- history: what customers, pets and the catalog may not lose ------------------------------------

@@ -7,6 +7,7 @@ from app.web import (
     account,
     admin,
     auth,
+    billing,
     boards,
     catalog,
     customers,
@@ -38,7 +39,7 @@ def register_web(app: Flask) -> None:
         app.register_blueprint(module.bp)
     for module in (customers, pets, settings):
         app.register_blueprint(module.bp)
-    for module in (catalog, kennels, boards, reservations, notices, reports):
+    for module in (catalog, kennels, boards, reservations, notices, reports, billing):
         app.register_blueprint(module.bp)
     app.register_blueprint(notices.public)
 

@@ -25,7 +25,7 @@ def today_context(day: date | None = None) -> dict:
     """The day sheet and what its template needs (also re-rendered after a check-in or check-out in place)."""
     day = day or tenant_today()
     return {"sheet": boards.day_sheet(day=day), "day": day, "today": tenant_today(), "allowed": reservations.allowed_actions,
-            "labels": LABELS, "errors": {}, "message": None, "form": {}, "done": None,
+            "labels": LABELS, "errors": {}, "message": None, "form": {}, "done": None, "settle": None,
             "previous": day - timedelta(days=1), "next": day + timedelta(days=1)}
 
 

@@ -6,7 +6,7 @@ from flask import flash, render_template, request, url_for
 from app.auth import requires
 from app.core.errors import Conflict, DomainError, NotFound, PermissionDenied, RuleViolation
 from app.models import ReservationStatus, Role, ServiceCategory
-from app.services import availability, catalog, customers, kennels, pricing, reservations
+from app.services import availability, billing, catalog, customers, kennels, pricing, reservations
 from app.services.compliance import tenant_today
 from app.tenancy import current_tenant
 from app.web.admin import local_time
@@ -207,8 +207,15 @@ def timeline(r) -> list[tuple[str, str, str, str]]:
 
 
 def _show_context(r, **extra) -> dict:
+    from app.web.billing import panel_context
+
     active_kennels, _ = kennels.list_kennels(active=True)
-    return {**_common(), "r": r, "allowed": reservations.allowed_actions(r), "timeline": timeline(r),
+    allowed = reservations.allowed_actions(r)
+    if "billing" not in extra:
+        extra["billing"] = panel_context(r.id)
+    if "CANCELLED" in allowed:  # the clerk sees what happens to the money before confirming
+        extra.setdefault("cancel_preview", billing.cancellation_preview(reservation_id=r.id))
+    return {**_common(), "r": r, "allowed": allowed, "timeline": timeline(r),
             "segments": reservations.kennel_segments(r), "kennels": active_kennels, "services": _services(),
             "warnings": _stay_warnings(r), "today": tenant_today(), **extra}
 
@@ -305,15 +312,21 @@ def check_in(reservation_id):
 @bp.post("/<uuid:reservation_id>/check-out")
 @requires(Role.STAFF)
 def check_out(reservation_id):
-    """Check out: belongings confirmed returned, notes; the price snapshot goes to billing."""
-    reservations.get_reservation(reservation_id=reservation_id)
+    """Check out: belongings confirmed returned, notes; billing issues the invoice, then payment is taken here."""
+    names = ", ".join(line.pet.name for line in reservations.get_reservation(reservation_id=reservation_id).pets)
     try:
-        r = reservations.check_out(reservation_id=reservation_id, expected_version=form_version(),
+        reservations.check_out(reservation_id=reservation_id, expected_version=form_version(),
                                    belongings_returned=Reader(request.form).flag("belongings_returned"),
                                    notes=request.form.get("notes", ""))
     except ACTION_ERRORS as exc:
         return _action_error("reservations/_check_out_form.html", reservation_id, exc)
-    return _done(reservation_id, f"{', '.join(line.pet.name for line in r.pets)} checked out.")
+    done = f"{names} checked out."
+    if request.form.get("from") == "board" and is_htmx():  # settle up on the same screen
+        from app.web.billing import settle_on_board
+
+        return settle_on_board(reservation_id, 200, done=done)
+    flash(done, "success")
+    return navigate(url_for("reservation_pages.show", reservation_id=reservation_id) + "#billing")
 
 
 def _edit_changes(r) -> dict:
