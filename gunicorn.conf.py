@@ -30,5 +30,7 @@ def post_worker_init(worker):
     """
     from app.core.extensions import db
 
+    if "sqlalchemy" not in worker.wsgi.extensions:  # bench/bare_app.py runs with these settings too
+        return
     with worker.wsgi.app_context():
         db.engine.dispose(close=False)
