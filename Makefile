@@ -48,11 +48,11 @@ lint: venv
 	$(BIN)/ruff check .
 
 ## The ratio table: Tailtown's hot paths against the bare Flask app (bench/RESULTS.md keeps past tables).
-bench:
+bench: venv
 	$(BIN)/python bench/ratio.py
 
 ## The limiter and worker-recycling scenarios (bench/README.md).
-bench-load:
+bench-load: venv
 	$(BIN)/python bench/run.py
 
 bench-booking: venv
