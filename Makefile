@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test test-postgres test-sqlite lint venv db seed bench bench-booking clean browser
+.PHONY: run test test-postgres test-sqlite lint venv db seed bench bench-load bench-booking clean browser
 
 ## One venv for running and testing: requirements-dev.txt includes requirements.txt (runtime only).
 $(BIN)/activate: requirements.txt requirements-dev.txt
@@ -47,7 +47,12 @@ test-sqlite: venv
 lint: venv
 	$(BIN)/ruff check .
 
+## The ratio table: Tailtown's hot paths against the bare Flask app (bench/RESULTS.md keeps past tables).
 bench: venv
+	$(BIN)/python bench/ratio.py
+
+## The limiter and worker-recycling scenarios (bench/README.md).
+bench-load: venv
 	$(BIN)/python bench/run.py
 
 bench-booking: venv

@@ -52,6 +52,11 @@ class Config:
     ANONYMOUS_API_RATE_LIMIT = os.environ.get("ANONYMOUS_API_RATE_LIMIT", "300 per hour")
     ANONYMOUS_WEB_RATE_LIMIT = os.environ.get("ANONYMOUS_WEB_RATE_LIMIT", "3000 per hour")
     RATELIMIT_HEADERS_ENABLED = True
+    # Flask-Limiter writes Retry-After on every response it counts: the seconds left in the window
+    # (up to 15 minutes on a 200), and it raises the app's own short Retry-After (a 409 or 503) to
+    # that too. It writes it under this internal name instead, which app/limits.py strips; the 429
+    # handler sends the real one (app/core/errors.py).
+    RATELIMIT_HEADER_RETRY_AFTER = "X-Tailtown-Limiter-Retry-After"
     RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_STRATEGY = "fixed-window"

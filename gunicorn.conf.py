@@ -7,6 +7,9 @@ workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 
 # Threads, not sync workers: a slow client (slow body, slow reader) holds one thread, not the
 # whole worker. Production still puts a buffering proxy in front (deploy/nginx.conf), which
 # reads whole requests before passing them on. Keep DB_POOL_SIZE >= threads.
+# Measured against sync workers (bench/workers.py, warm customer read, 2 workers, bench/RESULTS.md):
+# within the noise of each other at 32 and 128 connections, in req/s, p99 and cpu ms/req, so the
+# slow-client protection decides.
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 keepalive = 5  # seconds an idle keep-alive connection may hold a thread
@@ -30,5 +33,7 @@ def post_worker_init(worker):
     """
     from app.core.extensions import db
 
+    if "sqlalchemy" not in worker.wsgi.extensions:  # bench/bare_app.py runs with these settings too
+        return
     with worker.wsgi.app_context():
         db.engine.dispose(close=False)

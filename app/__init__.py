@@ -77,6 +77,9 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     cache.init_app(app)
     csrf.init_app(app)
+    from app.limits import register_limit_headers
+
+    register_limit_headers(app)  # before the limiter: its hook must run after the limiter's
     limiter.init_app(app)
     # The tenant gate and sign-in run after the limiter's own hook (which resolves the tenant itself).
     from app.auth import register_auth

@@ -10,9 +10,9 @@ from flask_login import current_user
 from app.core.errors import PermissionDenied, Unauthorized
 from app.core.extensions import login_manager
 from app.models import Role, User
-from app.services.api_keys import authenticate_api_key
+from app.services.api_keys import authenticate_api_key, key_cache_key
 from app.services.sessions import session_user
-from app.tenancy import current_tenant_or_none, resolve_request_tenant
+from app.tenancy import also_prefetch, current_tenant_or_none, resolve_request_tenant
 
 
 def set_principal(principal, kind: str) -> None:
@@ -27,6 +27,16 @@ def bearer_token() -> str | None:
     """The token of an `Authorization: Bearer ...` header, if any."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _api_key_cache_keys() -> list[str]:
+    """The presented key's cache entry, fetched in the tenant lookup's round trip (API paths only)."""
+    token = bearer_token() if request.path.startswith("/api/") else None
+    cache_key = key_cache_key(token) if token else None
+    return [cache_key] if cache_key else []
+
+
+also_prefetch(_api_key_cache_keys)
 
 
 def identify_api_caller():

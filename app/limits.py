@@ -120,6 +120,20 @@ def web_limit_decorator(blueprint):
     return blueprint
 
 
+def register_limit_headers(app) -> None:
+    """Drop the limiter's Retry-After (config RATELIMIT_HEADER_RETRY_AFTER): 429s carry their own.
+
+    Registered before limiter.init_app, so it runs after the limiter's header hook (after_request
+    hooks run in reverse order).
+    """
+    name = app.config["RATELIMIT_HEADER_RETRY_AFTER"]
+
+    @app.after_request
+    def _strip_limiter_retry_after(response):
+        response.headers.pop(name, None)
+        return response
+
+
 def breach_details() -> dict:
     """Tenant and seconds to wait, for the 429 body."""
     current = limiter.current_limit

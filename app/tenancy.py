@@ -4,7 +4,7 @@ import functools
 import re
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -19,7 +19,7 @@ from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.elements import BindParameter, TextClause
 from sqlalchemy.sql.selectable import Alias, Join, Select, Subquery, TableClause
 
-from app.core.cache import cached, invalidate
+from app.core.cache import cached, invalidate, prefetch
 from app.models.base import TenantScoped
 from app.models.tenants import Plan, Tenant, TenantStatus
 
@@ -29,6 +29,8 @@ _SUBDOMAIN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 # Short: with the generation token a change shows at once; the TTL only bounds the rare cases the
 # token cannot cover (see app/core/cache.py).
 TENANT_CACHE_TTL = 60
+# Cache keys a request will read right after its tenant (e.g. its API key), fetched with the tenant's.
+_request_cache_keys: list[Callable[[], list[str]]] = []
 
 
 class TenantScopeError(RuntimeError):
@@ -149,6 +151,11 @@ def subdomain_from_request() -> str | None:
     return header or None
 
 
+def also_prefetch(keys_of_request: Callable[[], list[str]]) -> None:
+    """Register cache keys to fetch in the tenant lookup's round trip (called once at import)."""
+    _request_cache_keys.append(keys_of_request)
+
+
 def resolve_request_tenant() -> TenantInfo | None:
     """Resolve (once per request) and bind the request's tenant; None when none is named or known."""
     if "tenant_resolved" in g:
@@ -157,6 +164,8 @@ def resolve_request_tenant() -> TenantInfo | None:
     subdomain = subdomain_from_request()
     g.tenant_subdomain = subdomain
     if subdomain:
+        if valid_subdomain(subdomain):
+            prefetch(_cache_key(subdomain), *(key for keys in _request_cache_keys for key in keys()))
         g.tenant = lookup_tenant(subdomain)
         if g.tenant is not None:
             g.tenant_token = _current.set(g.tenant)

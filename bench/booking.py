@@ -75,8 +75,13 @@ def build_resort(port: int, headers: dict, households: int) -> dict:
     return {"service": service["id"], "kennels": kennels, "homes": homes}
 
 
-def drive(port: int, headers: dict, threads: int, duration: float, body_for) -> dict:
-    """`threads` clients POSTing bookings for `duration` seconds; body_for(thread, n) gives each body."""
+def drive(port: int, headers: dict, threads: int, duration: float, body_for, *,
+          method: str = "POST", path: str = "/api/v1/reservations") -> dict:
+    """`threads` clients POSTing bookings for `duration` seconds; body_for(thread, n) gives each body.
+
+    bench/ratio.py also drives the bare app with it (`method="GET"`, body None), so both sides of
+    the booking ratio share one load generator.
+    """
     samples: list[list[tuple[float, int]]] = [[] for _ in range(threads)]
     barrier = threading.Barrier(threads)
     stop_at = [0.0]
@@ -87,7 +92,7 @@ def drive(port: int, headers: dict, threads: int, duration: float, body_for) -> 
             if time.monotonic() >= stop_at[0]:
                 return
             began = time.monotonic()
-            status, _ = call(port, "POST", "/api/v1/reservations", headers, body_for(t, n))
+            status, _ = call(port, method, path, headers, body_for(t, n))
             samples[t].append((time.monotonic() - began, status))
 
     workers = [threading.Thread(target=client, args=(t,)) for t in range(threads)]

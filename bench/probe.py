@@ -1,7 +1,8 @@
 """In-process probe: what one request costs in SQL, PostgreSQL round trips and Redis round trips.
 
 Run by bench/run.py with the bench environment (TAILTOWN_ENV=production, DATABASE_URL, REDIS_URL)
-plus BENCH_TENANT, BENCH_KEY, BENCH_EMAIL, BENCH_PASSWORD; prints one JSON object on stdout. Uses
+plus BENCH_TENANT, BENCH_KEY, BENCH_EMAIL, BENCH_PASSWORD (and BENCH_CUSTOMER, a customer id of
+BENCH_TENANT, to probe its detail read too); prints one JSON object on stdout. Uses
 the Flask test client, so no HTTP server is involved: the figures are the app's own work.
 
 Two passes, one process each: `count` (default) goes through the counting relay and patched
@@ -122,6 +123,9 @@ def main() -> None:
         "GET / (signed in)": dict(path="/", base_url=site, client=staff),
         "GET /healthz": dict(path="/healthz"),
     }
+    if os.environ.get("BENCH_CUSTOMER"):  # bench/ratio.py: the warm customer read, first (before the 429 probe)
+        endpoints = {"GET /api/v1/customers/{id}": dict(path=f"/api/v1/customers/{os.environ['BENCH_CUSTOMER']}",
+                                                        headers=api_headers), **endpoints}
     out: dict = {}
     for label, request in endpoints.items():
         path, who = request.pop("path"), request.pop("client", client)

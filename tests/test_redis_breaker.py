@@ -143,3 +143,28 @@ def test_with_the_breaker_open_requests_make_no_redis_attempt(database_url, tena
     assert out["ready_attempts"] == 0
     assert out["recovered"] == [200, True, "1000"]
     assert out["ready_after"] == "ok"
+
+
+REVOKE_DURING_HANG = """
+    made = client.post("/api/v1/api-keys", headers=A, json={"name": "Doomed", "role": "STAFF"}).json
+    doomed = {"X-Tenant": sub_a, "Authorization": "Bearer " + made["secret"]}
+    out["warm"] = [client.get("/api/v1/me", headers=doomed).status_code for _ in range(3)]  # cached now
+    hang()
+    out["during"] = client.get("/api/v1/me", headers=doomed).status_code  # from the database: still valid
+    out["revoke"] = client.delete(f"/api/v1/api-keys/{made['id']}", headers=A).status_code
+    out["refused_during"] = client.get("/api/v1/me", headers=doomed).status_code
+    out["a_during"] = client.get("/api/v1/me", headers=A).status_code
+    resume()
+    time.sleep(float(cooldown) + 0.3)
+    out["refused_after"] = [client.get("/api/v1/me", headers=doomed).status_code for _ in range(2)]
+    out["a_after"] = client.get("/api/v1/me", headers=A).status_code
+    out["b_after"] = client.get("/api/v1/me", headers=B).status_code
+"""
+
+
+def test_a_key_revoked_while_redis_hangs_is_refused_then_and_once_redis_is_back(database_url, tenant_a, tenant_b):
+    with private_redis() as redis:
+        out = _run(REVOKE_DURING_HANG, database_url, redis, tenant_a, tenant_b)
+    assert out["warm"] == [200] * 3 and out["during"] == 200 and out["revoke"] == 200
+    assert out["refused_during"] == 401 and out["refused_after"] == [401, 401]
+    assert out["a_during"] == out["a_after"] == out["b_after"] == 200

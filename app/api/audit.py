@@ -19,7 +19,11 @@ class AuditEvents(MethodView):
     @blp.paginate()
     @requires(Role.ADMIN)
     def get(self, filters, pagination_parameters):
-        """Newest first; filter by action, resource, actor and time."""
+        """Newest first; filter by action, resource, actor and time.
+
+        The trail only grows, so its count stops 1,000 events past the page asked for: an
+        `X-Pagination` total of page × page_size + 1,000 means "at least that many".
+        """
         return page_of(pagination_parameters, service.list_events, **filters)
 
 

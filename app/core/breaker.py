@@ -4,11 +4,12 @@ After REDIS_BREAKER_FAILURES connection failures or timeouts in a row, Redis is 
 REDIS_BREAKER_COOLDOWN seconds: cache reads go straight to the database and rate limits to
 memory, at no cost. Then one command is let through to see whether Redis is back.
 """
+import time
 from typing import ClassVar
 
 import pybreaker
 import redis
-from flask import Flask
+from flask import Flask, g, has_request_context
 from flask_caching.backends.rediscache import RedisCache
 from limits.storage import RedisStorage
 from loguru import logger
@@ -92,11 +93,25 @@ class BreakerRedisCache(RedisCache):
         return cls(*args, host=client, key_prefix=config.get("CACHE_KEY_PREFIX") or "", **kwargs)
 
 
+# Count and TTL in one trip: what the headers need after a hit comes back with the hit itself.
+INCR_EXPIRE_TTL = """
+local current = redis.call("incrby", KEYS[1], tonumber(ARGV[2]))
+if tonumber(current) == tonumber(ARGV[2]) then
+    redis.call("expire", KEYS[1], ARGV[1])
+end
+return {current, redis.call("ttl", KEYS[1])}
+"""
+
+
 class BreakerRedisStorage(RedisStorage):
     """The rate limiter's Redis storage on a guarded client (RATELIMIT_STORAGE_URI = "breaker+redis://...").
 
     When the breaker is open a limit check fails at once, so Flask-Limiter switches to its
     in-memory fallback without waiting on Redis; its periodic `check()` is a guarded PING too.
+
+    Within a request, a counter read or hit also brings the counter's TTL back, and both are kept
+    for the rest of that request: the X-RateLimit-* headers are then written with no further trip
+    (a fixed-window check is one GET before the view, and one hit after it, nothing more).
     """
 
     STORAGE_SCHEME: ClassVar[list[str]] = ["breaker+redis", "breaker+rediss"]
@@ -108,6 +123,46 @@ class BreakerRedisStorage(RedisStorage):
         self.storage = BreakerRedis(connection_pool=redis.ConnectionPool.from_url(uri, **options),
                                     breaker=breaker or make_breaker(failures=3, cooldown=5))
         self.initialize_storage(uri)
+
+    def initialize_storage(self, uri: str) -> None:
+        super().initialize_storage(uri)
+        self.lua_incr_expire_ttl = self.get_connection().register_script(INCR_EXPIRE_TTL)
+
+    @staticmethod
+    def _seen() -> dict | None:
+        """This request's counters: prefixed key -> (count, expiry as a timestamp); None outside requests."""
+        return g.setdefault("limiter_counters", {}) if has_request_context() else None
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        key = self.prefixed_key(key)
+        count, ttl = self.lua_incr_expire_ttl([key], [expiry, amount])
+        seen = self._seen()
+        if seen is not None:
+            seen[key] = (int(count), max(int(ttl), 0) + time.time())
+        return int(count)
+
+    def get(self, key: str) -> int:
+        key = self.prefixed_key(key)
+        seen = self._seen()
+        if seen is None:
+            return int(self.get_connection(True).get(key) or 0)
+        if key not in seen:
+            pipe = self.get_connection(True).pipeline(transaction=False)
+            count, ttl = pipe.get(key).ttl(key).execute()
+            seen[key] = (int(count or 0), max(int(ttl), 0) + time.time())
+        return seen[key][0]
+
+    def get_expiry(self, key: str) -> float:
+        seen = self._seen()
+        if seen is not None and self.prefixed_key(key) in seen:
+            return seen[self.prefixed_key(key)][1]
+        return super().get_expiry(key)
+
+    def clear(self, key: str) -> None:
+        seen = self._seen()
+        if seen is not None:
+            seen.pop(self.prefixed_key(key), None)
+        super().clear(key)
 
 
 def install_breaker(app: Flask) -> RedisBreaker | None:

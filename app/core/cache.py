@@ -12,13 +12,16 @@ right after the commit. So:
   one already retired every entry written before the commit;
 - a replacement that fails (Redis down, hung, or skipped by the breaker) is remembered by the process
   and replayed before it trusts the cache again; until then it reads the database.
+
+A request that knows early which entries it will read (the tenant, the API key) fetches them with
+their tokens in one round trip (`prefetch`); `cached` then uses what was fetched, once.
 """
 import threading
 import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from loguru import logger
 from redis.exceptions import RedisError
 from sqlalchemy import event
@@ -32,6 +35,7 @@ T = TypeVar("T")
 GENERATION_TTL = 2 * 3600
 _STALE = "tailtown_stale_cache_keys"
 _pending_lock = threading.Lock()
+_FAILED = object()  # a prefetch that could not reach the cache: compute without asking again
 
 
 def _log_failure(what: str, exc: Exception) -> None:
@@ -112,12 +116,36 @@ def _forget_after_rollback(session: Session) -> None:
     session.info.pop(_STALE, None)  # nothing changed; the early invalidation was harmless
 
 
+def prefetch(*keys: str) -> None:
+    """Fetch these entries and their generation tokens in one round trip, for this request's `cached` calls."""
+    if not has_request_context() or not keys or not _replay_pending():
+        return
+    found = g.setdefault("cache_prefetched", {})
+    try:
+        values = cache.get_many(*[name for key in keys for name in (key, _generation_key(key))])
+    except (RedisError, OSError) as exc:
+        _log_failure("cache get", exc)
+        found.update(dict.fromkeys(keys, _FAILED))
+        return
+    found.update({key: (values[2 * i], values[2 * i + 1]) for i, key in enumerate(keys)})
+
+
+def _take_prefetched(key: str) -> Any:
+    """What `prefetch` found for key in this request (used once), or None."""
+    if not has_request_context():
+        return None
+    return g.get("cache_prefetched", {}).pop(key, None)
+
+
 def cached(key: str, compute: Callable[[], T], *, timeout: int, accept: Callable[[Any], bool] | None = None) -> T:
     """The value of key from the cache when stored under its current generation, else computed (and stored)."""
     if not _replay_pending():
         return compute()
+    fetched = _take_prefetched(key)
+    if fetched is _FAILED:
+        return compute()
     try:
-        entry, generation = cache.get_many(key, _generation_key(key))
+        entry, generation = fetched if fetched is not None else cache.get_many(key, _generation_key(key))
     except (RedisError, OSError) as exc:
         _log_failure("cache get", exc)
         return compute()

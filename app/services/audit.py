@@ -6,7 +6,7 @@ from flask import g, has_request_context, request
 from app.core.errors import NotFound
 from app.core.extensions import db
 from app.core.log import SENSITIVE_KEY
-from app.core.pagination import paginate
+from app.core.pagination import counted_up_to, paginate
 from app.models import AuditEvent
 
 # Contact details are masked in the trail: it records that they changed, not their values.
@@ -71,9 +71,18 @@ def record(action: str, resource_type: str, resource_id: Any = None, *, changes:
     return event
 
 
+# The trail only grows: its count stops this many events past the page shown (see total_is_floor).
+COUNT_BEYOND = 1_000
+
+
+def total_is_floor(total: int, *, page: int, page_size: int) -> bool:
+    """Whether list_events' total is "at least" (the count stopped) rather than exact."""
+    return total >= counted_up_to(page, page_size, COUNT_BEYOND)
+
+
 def list_events(*, page: int, page_size: int, action: str | None = None, resource_type: str | None = None,
                 resource_id: str | None = None, actor_id=None, since=None, until=None) -> tuple[list[AuditEvent], int]:
-    """The current tenant's audit trail, newest first, filtered."""
+    """The current tenant's audit trail, newest first, filtered; the total is capped (COUNT_BEYOND)."""
     stmt = db.select(AuditEvent).order_by(AuditEvent.created_at.desc(), AuditEvent.id)
     if action:
         stmt = stmt.where(AuditEvent.action == action)
@@ -87,7 +96,7 @@ def list_events(*, page: int, page_size: int, action: str | None = None, resourc
         stmt = stmt.where(AuditEvent.created_at >= since)
     if until:
         stmt = stmt.where(AuditEvent.created_at < until)
-    return paginate(stmt, page=page, page_size=page_size)
+    return paginate(stmt, page=page, page_size=page_size, count_beyond=COUNT_BEYOND)
 
 
 def get_event(*, event_id) -> AuditEvent:

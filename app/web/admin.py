@@ -116,7 +116,8 @@ def audit_log():
     page = max(1, request.args.get("page", 1, type=int))
     events, total = audit.list_events(page=page, page_size=AUDIT_PAGE_SIZE, **filters)
     template = "admin/_audit_rows.html" if request.headers.get("HX-Target") == "audit-results" else "admin/audit.html"
-    return render_template(template, events=events, total=total, page=page, page_size=AUDIT_PAGE_SIZE,
+    at_least = audit.total_is_floor(total, page=page, page_size=AUDIT_PAGE_SIZE)
+    return render_template(template, events=events, total=total, at_least=at_least, page=page, page_size=AUDIT_PAGE_SIZE,
                            filters=args, audit_link=audit_link, local_time=local_time,
                            zone=current_tenant().timezone)
 

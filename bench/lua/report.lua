@@ -7,6 +7,9 @@ for line in (os.getenv("BENCH_HEADERS") or ""):gmatch("[^\n]+") do
   local name, value = line:match("^%s*([^:]+):%s*(.-)%s*$")
   if name then wrk.headers[name] = value end
 end
+-- Optional method and body (POST scenarios), also from the environment.
+if os.getenv("BENCH_METHOD") then wrk.method = os.getenv("BENCH_METHOD") end
+if os.getenv("BENCH_BODY") then wrk.body = os.getenv("BENCH_BODY") end
 
 local threads = {}
 
@@ -35,9 +38,9 @@ function done(summary, latency, requests)
   end
   local e = summary.errors
   io.write(string.format(
-    'BENCH_JSON {"requests":%d,"duration_us":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d,' ..
+    'BENCH_JSON {"requests":%d,"duration_us":%d,"p50_us":%d,"p90_us":%d,"p95_us":%d,"p99_us":%d,"max_us":%d,' ..
     '"mean_us":%.1f,"statuses":{%s},"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d}}\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(90),
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(90), latency:percentile(95),
     latency:percentile(99), latency.max, latency.mean, table.concat(parts, ","),
     e.connect, e.read, e.write, e.status, e.timeout))
 end

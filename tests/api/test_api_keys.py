@@ -56,6 +56,42 @@ def test_last_used_is_recorded_without_a_write_per_request(client, tenant_a, cou
         for _ in range(3):
             assert client.get("/api/v1/me", headers=tenant_a.headers()).status_code == 200
     assert not [s for s in counter.statements if s.lstrip().upper().startswith("UPDATE")]
-    assert counter.count == 3  # one key lookup per request; the tenant comes from the cache
+    assert counter.count == 0  # the key and the tenant both come from the cache
     key = client.get(f"/api/v1/api-keys/{tenant_a.key_ids[Role.ADMIN]}", headers=tenant_a.headers()).json
     assert key["last_used_at"] is not None
+
+
+def _warm(client, headers, count_queries) -> int:
+    """Use a key until it is served from the cache; the SQL statements of the last use."""
+    for _ in range(3):
+        assert client.get("/api/v1/me", headers=headers).status_code == 200
+    with count_queries() as counter:
+        assert client.get("/api/v1/me", headers=headers).status_code == 200
+    return counter.count
+
+
+def test_a_revoked_key_is_refused_on_the_next_request_with_the_cache_warm(client, tenant_a, tenant_b, count_queries):
+    staff = tenant_a.headers(Role.STAFF)
+    assert _warm(client, staff, count_queries) == 0 and _warm(client, tenant_b.headers(Role.STAFF), count_queries) == 0
+    r = client.delete(f"/api/v1/api-keys/{tenant_a.key_ids[Role.STAFF]}", headers=tenant_a.headers())
+    assert r.status_code == 200
+    assert client.get("/api/v1/me", headers=staff).status_code == 401
+    assert client.get("/api/v1/me", headers=staff).status_code == 401  # and stays refused (not re-cached)
+    # Only that key: the other tenant's keys and this tenant's other keys still pass.
+    assert client.get("/api/v1/me", headers=tenant_b.headers(Role.STAFF)).status_code == 200
+    assert client.get("/api/v1/me", headers=tenant_a.headers(Role.MANAGER)).status_code == 200
+
+
+def test_a_warm_key_is_still_refused_on_another_tenants_host(client, tenant_a, tenant_b, count_queries):
+    assert _warm(client, tenant_a.headers(Role.ADMIN), count_queries) == 0
+    crossed = {"X-Tenant": tenant_b.subdomain, "Authorization": f"Bearer {tenant_a.keys[Role.ADMIN]}"}
+    r = client.get("/api/v1/me", headers=crossed)
+    assert r.status_code == 401 and r.json["message"] == "Invalid or revoked API key."
+    assert client.get("/api/v1/customers", headers=crossed).status_code == 401
+
+
+def test_the_cached_key_carries_its_role(client, tenant_a, count_queries):
+    staff = tenant_a.headers(Role.STAFF)
+    assert _warm(client, staff, count_queries) == 0
+    assert client.get("/api/v1/me", headers=staff).json["role"] == "STAFF"
+    assert client.get("/api/v1/api-keys", headers=staff).status_code == 403  # warm, still only STAFF

@@ -42,3 +42,26 @@ def test_listing_is_a_constant_number_of_queries(client, tenant_a, count_queries
     with count_queries() as many:
         client.get("/api/v1/audit-events?page_size=100", headers=tenant_a.headers())
     assert few.count == many.count
+
+
+def test_the_count_stops_past_the_page_so_it_does_not_grow_with_the_trail(client, tenant_a, tenant_b, monkeypatch,
+                                                                         count_queries):
+    from app.services import audit
+
+    monkeypatch.setattr(audit, "COUNT_BEYOND", 2)
+    for i in range(6):
+        client.post("/api/v1/api-keys", headers=tenant_a.headers(), json={"name": f"k{i}"})
+    client.post("/api/v1/api-keys", headers=tenant_b.headers(), json={"name": "b-only"})
+    with count_queries() as counter:
+        r = client.get("/api/v1/audit-events?page_size=2", headers=tenant_a.headers())
+    assert [e["changes"]["name"] for e in r.json] == ["k5", "k4"]
+    assert json.loads(r.headers["X-Pagination"])["total"] == 2 + 2  # a floor: one page plus COUNT_BEYOND
+    count = next(s for s in counter.statements if "count(" in s.lower())
+    assert "LIMIT" in count.upper()
+    deeper = client.get("/api/v1/audit-events?page_size=2&page=3", headers=tenant_a.headers())
+    assert json.loads(deeper.headers["X-Pagination"])["total"] == 6 + 2 and len(deeper.json) == 2
+    # Below the cap the total is exact, and only the tenant's own events are counted.
+    b = client.get("/api/v1/audit-events?page_size=50", headers=tenant_b.headers())
+    assert json.loads(b.headers["X-Pagination"])["total"] == len(b.json), (b.headers["X-Pagination"], len(b.json))
+    names = {e["changes"].get("name") for e in b.json}
+    assert "b-only" in names and not names & {f"k{i}" for i in range(6)}

@@ -2,7 +2,10 @@
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from app.models import Role
+from tests.conftest import BACKEND
 
 JANE = {"first_name": "Jane", "last_name": "Doe", "email": "Jane@Example.com", "phone": "(555) 123-4567",
         "tags": ["VIP"], "preferred_contact": "SMS", "notes": "Gate code 1234"}
@@ -207,14 +210,39 @@ def test_a_write_then_a_read_never_shows_stale_data(client, tenant_a):
     assert [v["vaccine"] for v in pets[0]["vaccinations"]] == ["DHPP"]
 
 
-def test_a_warm_detail_read_runs_no_sql_beyond_authentication(client, tenant_a, count_queries):
+def test_a_warm_detail_read_runs_no_sql(client, tenant_a, tenant_b, count_queries):
     c = _create(client, tenant_a)
     _pet(client, tenant_a, c["id"])
     client.get(f"/api/v1/customers/{c['id']}", headers=tenant_a.headers())  # warms the cache
     with count_queries() as counter:
         r = client.get(f"/api/v1/customers/{c['id']}", headers=tenant_a.headers())
-    assert r.status_code == 200
-    assert counter.count == 1, counter.statements  # the API key lookup only
+    assert r.status_code == 200 and r.json["id"] == c["id"]
+    assert counter.count == 0, counter.statements  # tenant, key and detail all from the cache
+    assert client.get(f"/api/v1/customers/{c['id']}", headers=tenant_b.headers()).status_code == 404
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="counts round trips to Redis, which the embedded default has not")
+def test_a_warm_detail_read_makes_four_redis_round_trips(client, tenant_a, tenant_b, monkeypatch):
+    from redis.connection import AbstractConnection
+
+    c = _create(client, tenant_a)
+    path = f"/api/v1/customers/{c['id']}"
+    client.get(path, headers=tenant_a.headers())  # warms the cache
+    trips = []
+    send = AbstractConnection.send_packed_command
+
+    def counted(conn, command, check_health=True):  # one packed send = one round trip (pipelines too)
+        trips.append(command)
+        return send(conn, command, check_health)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
+    r = client.get(path, headers=tenant_a.headers())
+    monkeypatch.undo()
+    assert r.status_code == 200 and r.json["id"] == c["id"]
+    # Tenant + key (one MGET), the limit's count (GET+TTL), the detail (MGET), the hit (count and TTL back).
+    assert len(trips) == 4, trips
+    assert int(r.headers["X-RateLimit-Remaining"]) < int(r.headers["X-RateLimit-Limit"])
+    assert client.get(path, headers=tenant_b.headers()).status_code == 404
 
 
 def test_the_cache_is_per_tenant(client, tenant_a, tenant_b):

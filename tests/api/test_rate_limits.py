@@ -126,3 +126,22 @@ def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_bucket(databas
     assert result.returncode == 0, result.stderr[-2000:]
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert out == {"first": [401, 401, 401, 429], "second": 401}
+
+
+def test_successful_responses_carry_the_limit_headers_but_no_retry_after(app, client, tenant_b):
+    free = make_tenant(app, "no-retry", plan=Plan.FREE)
+    for _ in range(3):
+        r = client.get("/api/v1/me", headers=free.headers())
+        assert r.status_code == 200 and "Retry-After" not in r.headers, dict(r.headers)
+        assert r.headers["X-RateLimit-Limit"] == "100" and int(r.headers["X-RateLimit-Reset"]) > 0
+    assert r.headers["X-RateLimit-Remaining"] == "97"
+    assert not [name for name, _ in r.headers.items() if "retry" in name.lower()]  # nor the limiter's internal name
+    page = client.get("/login", base_url=free.base_url)
+    assert page.status_code == 200 and "Retry-After" not in page.headers
+    r = client.get("/api/v1/me", headers=tenant_b.headers())
+    assert r.status_code == 200 and "Retry-After" not in r.headers and r.headers["X-RateLimit-Remaining"] == "999"
+    # A refusal still says when to come back, once, with the seconds left in the window.
+    _burn(client, free, 97)
+    refused = client.get("/api/v1/me", headers=free.headers())
+    assert refused.status_code == 429 and len(refused.headers.get_all("Retry-After")) == 1
+    assert 0 < int(refused.headers["Retry-After"]) <= 15 * 60

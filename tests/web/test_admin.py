@@ -1,5 +1,6 @@
 """Admin pages: users, API keys, audit trail and settings, with htmx fragments and 422 forms."""
 from app.models import Role
+from app.web import admin
 from tests.conftest import hx_headers, web_login
 
 
@@ -133,3 +134,18 @@ def test_audit_times_are_in_the_resorts_timezone_and_rows_link_to_their_pages(cl
     assert f'href="/admin/users#user-{tenant_a.users[Role.ADMIN]}"' in html  # the admin who changed the settings
     assert '<a href="/admin/settings">' in html
     assert other["id"] not in html
+
+
+def test_the_audit_page_says_at_least_when_the_count_stopped(client, tenant_a, tenant_b, monkeypatch):
+    from app.services import audit
+
+    monkeypatch.setattr(audit, "COUNT_BEYOND", 1)
+    monkeypatch.setattr(admin, "AUDIT_PAGE_SIZE", 2)
+    for i in range(5):
+        client.post("/api/v1/api-keys", headers=tenant_a.headers(), json={"name": f"k{i}"})
+    web_login(client, tenant_a)
+    html = client.get("/admin/audit", base_url=tenant_a.base_url).get_data(as_text=True)
+    assert "At least 3 events" in html and "Older" in html
+    web_login(client, tenant_b)
+    html = client.get("/admin/audit", base_url=tenant_b.base_url).get_data(as_text=True)
+    assert "k0" not in html and "k4" not in html
