@@ -22,11 +22,9 @@ Concurrency: every money write locks the rows it changes (invoice, payment, hous
 FOR UPDATE on PostgreSQL, always in that order, so two clerks paying one invoice queue and the
 second sees the new balance; on SQLite the writes are serialised by a process lock.
 """
-import threading
 import uuid
 import zoneinfo
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import contextmanager
 from datetime import datetime, time
 from decimal import Decimal
 from functools import wraps
@@ -61,7 +59,7 @@ from app.models.base import utcnow
 from app.models.billing import OPEN_STATUSES
 from app.services import audit, customers, gateways
 from app.services.pricing import tax_on
-from app.services.rows import refuse_stale, run_list
+from app.services.rows import refuse_stale, run_list, sqlite_serialized
 from app.tenancy import current_tenant
 
 MAX_CENTS = 100_000_000  # $1,000,000: more than any one line, payment or refund at a pet resort
@@ -73,20 +71,9 @@ DEFAULT_POLICY = [{"min_notice_hours": 168, "outcome": "REFUND"},  # 7 days or m
 CHARGE_KINDS = (LineKind.SERVICE, LineKind.ADD_ON, LineKind.PRODUCT, LineKind.FEE)
 MANUAL_KINDS = (LineKind.SERVICE, LineKind.ADD_ON, LineKind.DISCOUNT, LineKind.SURCHARGE, LineKind.FEE,
                 LineKind.PRODUCT)  # TAX lines are always computed
-_sqlite_writes = threading.RLock()
 
 
 # --- plumbing ------------------------------------------------------------------------------------
-
-
-@contextmanager
-def _serialized():
-    """Serialise money writes on SQLite (PostgreSQL uses row locks instead)."""
-    if db.engine.dialect.name == "sqlite":
-        with _sqlite_writes:
-            yield
-    else:
-        yield
 
 
 def money_write(func: Callable) -> Callable:
@@ -94,7 +81,7 @@ def money_write(func: Callable) -> Callable:
 
     @wraps(func)
     def wrapper(*args, **kwargs):
-        with _serialized():
+        with sqlite_serialized():
             try:
                 return func(*args, **kwargs)
             except DomainError:
@@ -888,7 +875,7 @@ def settle_cancellation(reservation: Reservation) -> dict:
     back to its method; CREDIT leaves it as account credit; FORFEIT issues a cancellation-fee invoice
     for it, paid from that credit, so the resort keeps it and the fee shows in revenue.
     """
-    with _serialized():
+    with sqlite_serialized():
         invoice = _reservation_invoice(reservation)
         result = _outcome(reservation, invoice)
         if invoice is None:
@@ -997,7 +984,7 @@ def finalize_stay(reservation: Reservation) -> Invoice:
     A draft takes the charges and is issued; an invoice issued earlier (a deposit was taken) gets them
     as audited adjustment lines. Tax on the charges is one more TAX line, rounded half up to the cent.
     """
-    with _serialized():
+    with sqlite_serialized():
         invoice = _invoice_for_reservation(reservation.id)
         draft = InvoiceStatus(invoice.status) == InvoiceStatus.DRAFT
         if draft:

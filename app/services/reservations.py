@@ -14,11 +14,9 @@ becomes a 409 naming the kennel.
 import dataclasses
 import enum
 import secrets
-import threading
 import uuid
 import zoneinfo
 from collections.abc import Callable, Sequence
-from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -52,7 +50,7 @@ from app.models.base import utcnow
 from app.models.reservations import LIVE_STATUSES
 from app.services import audit, availability, billing, compliance, customers, notices, pricing
 from app.services.availability import blocked_nights, free_slot, misfit, nights_text, suitability, unusable
-from app.services.rows import expect_version, refuse_stale, run_list
+from app.services.rows import expect_version, refuse_stale, run_list, sqlite_serialized
 from app.tenancy import current_tenant
 
 S = ReservationStatus
@@ -66,7 +64,6 @@ CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY3479"  # no look-alikes (0/O, 1/I/L, 2/Z, 5
 CODE_LENGTH = 6
 PAST_DAYS_ALLOWED = 1  # an arrival yesterday may still be entered (a late-night walk-in); earlier is refused
 MAX_BELONGINGS = 50
-_sqlite_writes = threading.RLock()
 # The kennel-nights the current booking write tries to hold, so a constraint's 409 can name the ones it lost
 # (PostgreSQL hides a violated key's values from a role under row-level security).
 _attempted: ContextVar[dict | None] = ContextVar("attempted_kennel_nights", default=None)
@@ -104,22 +101,12 @@ def tenant_now() -> datetime:
     return datetime.now(zoneinfo.ZoneInfo(current_tenant().timezone))
 
 
-@contextmanager
-def _serialized():
-    """Serialise booking writes on SQLite (PostgreSQL uses row locks and constraints instead)."""
-    if db.engine.dialect.name == "sqlite":
-        with _sqlite_writes:
-            yield
-    else:
-        yield
-
-
 def booking_write(func: Callable) -> Callable:
     """Decorate a write that holds places: serialised on SQLite; constraint or lock failures become 409s."""
 
     @wraps(func)
     def wrapper(*args, **kwargs):
-        with _serialized():
+        with sqlite_serialized():
             token = _attempted.set({})
             try:
                 return func(*args, **kwargs)
@@ -716,7 +703,7 @@ def preview_update(*, reservation_id: uuid.UUID, **changes) -> dict:
     reservation = get_reservation(reservation_id=reservation_id)
     before = dict(reservation.quote)
     try:
-        with _serialized():
+        with sqlite_serialized():
             savepoint = db.session.begin_nested()
             try:
                 booked = _edit(reservation, {k: v for k, v in changes.items() if k in EDIT_FIELDS})

@@ -1,6 +1,8 @@
 """Helpers services share: lookups by id, listing, unique names, audited edits, soft removal."""
 import functools
+import threading
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event, inspect
@@ -128,3 +130,20 @@ def remove_or_deactivate(row: Any, *, resource: str, label: str, reload: Callabl
     audit.record(f"{resource}.deleted", resource, row_id, changes={"name": label})
     db.session.commit()
     return None
+
+
+# One lock for every write that holds places or money on SQLite (a single writer anyway): a cancel or
+# check-out that settles its invoice nests a money write inside a booking write, and one re-entrant
+# lock cannot be taken in two orders.
+_sqlite_writes = threading.RLock()
+
+
+@contextmanager
+def sqlite_serialized():
+    """Serialise booking and money writes on SQLite (PostgreSQL uses row locks instead)."""
+    if db.engine.dialect.name == "sqlite":
+        with _sqlite_writes:
+            yield
+    else:
+        yield
+
