@@ -1,9 +1,10 @@
 """API keys (admins)."""
-from flask import g
+from flask import g, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from app.api.etags import Blueprint
 from app.auth import requires
+from app.core.idempotency import idempotent
 from app.models import Role
 from app.schemas.accounts import ApiKeyCreatedSchema, ApiKeyCreateSchema, ApiKeySchema
 from app.schemas.common import ErrorSchema
@@ -23,12 +24,13 @@ class ApiKeys(MethodView):
     @blp.arguments(ApiKeyCreateSchema, example={"name": "Website booking widget", "role": "STAFF"})
     @blp.response(201, ApiKeyCreatedSchema)
     @requires(Role.ADMIN)
+    @idempotent(redact=("secret",))
     def post(self, data):
         """Create a key; the `secret` in this response is shown once."""
         created_by = g.principal.id if g.principal_kind == "user" else None
         key, secret = service.create_api_key(created_by_id=created_by, **data)
         key.secret = secret  # transient attribute for this one response; never stored
-        return key
+        return key, 201, {"Location": url_for("api_keys.ApiKeyById", key_id=key.id)}
 
 
 @blp.route("/<uuid:key_id>")
