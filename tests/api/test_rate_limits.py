@@ -1,7 +1,9 @@
 """Per-tenant API rate limits by plan, and each key's own bucket inside its tenant's: one tenant's burst
 never touches another's, and one key's burst never starves the other keys of its tenant."""
+import pytest
+
 from app.models import Plan, Role
-from tests.conftest import make_tenant
+from tests.conftest import BACKEND, make_tenant
 
 OPERATOR = {"Authorization": "Bearer test-operator-token"}
 
@@ -207,3 +209,25 @@ def test_a_key_limit_out_of_range_is_a_422_naming_it(client, tenant_a):
     for bad in (0, 5001, -1):
         r = client.post("/api/v1/api-keys", headers=tenant_a.headers(), json={"name": "x", "rate_limit": bad})
         assert r.status_code == 422 and "rate_limit" in str(r.json["errors"])
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="counts round trips to Redis, which the embedded default has not")
+def test_both_buckets_are_read_and_spent_in_one_redis_round_trip_each(client, tenant_a, tenant_b, monkeypatch):
+    from redis.connection import AbstractConnection
+
+    for _ in range(2):
+        client.get("/api/v1/me", headers=tenant_a.headers())  # warms the tenant and the key
+    trips = []
+    send = AbstractConnection.send_packed_command
+
+    def counted(conn, command, check_health=True):
+        trips.append(command)
+        return send(conn, command, check_health)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
+    r = client.get("/api/v1/me", headers=tenant_a.headers())
+    monkeypatch.undo()
+    # Tenant + key (one MGET), both counters (one GET/TTL pipeline), both hits (one script): nothing more.
+    assert r.status_code == 200 and len(trips) == 3, trips
+    assert r.headers["X-RateLimit-Limit"] == "500" and r.headers["X-RateLimit-Remaining"] == "497"
+    assert client.get("/api/v1/me", headers=tenant_b.headers()).headers["X-RateLimit-Remaining"] == "499"

@@ -64,6 +64,17 @@ def test_an_endpoint_missing_from_the_table_is_refused_not_let_through(client, t
     assert r.status_code == 403 and "No scope is defined" in r.json["message"]
 
 
+def test_the_api_document_names_each_operations_scope(client, app):
+    paths = client.get("/api/v1/openapi.json").json["paths"]
+    customers = paths["/api/v1/customers"]
+    assert customers["get"]["x-required-scope"] == "customers:read"
+    assert "`customers:read`" in customers["get"]["description"] and "403" in customers["get"]["responses"]
+    assert customers["post"]["x-required-scope"] == "customers:write"
+    assert paths["/api/v1/me"]["get"]["x-required-scope"] is None
+    documented = sum(1 for ops in paths.values() for op in ops.values() if isinstance(op, dict) and "x-required-scope" in op)
+    assert documented == len(list(_tenant_api_operations(app)))
+
+
 # --- defaults and narrowing --------------------------------------------------------------------------
 
 
