@@ -79,6 +79,13 @@ def authenticate_api_request() -> None:
         check_scope(key.scopes, request.endpoint, request.method)
 
 
+def caller_may(scope: str) -> bool:
+    """Whether the request's principal holds scope: any signed-in user does, a key only when granted."""
+    if g.get("principal_kind") != "api_key":
+        return True
+    return scope in g.principal.scopes
+
+
 def require_operator() -> None:
     """Platform operator API: a separate credential from config, compared in constant time."""
     expected = current_app.config.get("PLATFORM_OPERATOR_TOKEN")

@@ -117,6 +117,21 @@ def test_writing_does_not_include_reading(client, tenant_a):
     assert client.get(f"/api/v1/customers/{made.json['id']}", headers=writer).status_code == 403
 
 
+def test_a_key_that_cannot_read_households_is_not_told_whose_email_it_hit(client, tenant_a, tenant_b):
+    client.post("/api/v1/customers", headers=tenant_a.headers(),
+                json={"first_name": "Ann", "last_name": "Smith", "email": "ann@example.com"})
+    writer, _ = _key(client, tenant_a, scopes=["customers:write"])
+    r = client.post("/api/v1/customers", headers=writer, json={"first_name": "X", "last_name": "Y", "email": "ann@example.com"})
+    assert r.status_code == 409 and "email" in r.json["errors"]
+    assert "Smith" not in r.get_data(as_text=True) and "existing_id" not in r.json
+    named = client.post("/api/v1/customers", headers=tenant_a.headers(),
+                        json={"first_name": "X", "last_name": "Y", "email": "ann@example.com"})
+    assert named.status_code == 409 and "Smith" in named.json["message"]  # a key that may read is told
+    b = client.post("/api/v1/customers", headers=tenant_b.headers(), json={"first_name": "X", "last_name": "Y",
+                                                                           "email": "ann@example.com"})
+    assert b.status_code == 201  # B's households are B's
+
+
 def test_unknown_scopes_are_a_422_naming_the_field(client, tenant_a):
     for bad in (["customers:delete"], [], "customers:read", ["*:write"]):
         _, r = _key(client, tenant_a, scopes=bad)
