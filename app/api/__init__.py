@@ -54,7 +54,9 @@ def register_api(app: Flask) -> None:
     """Bind the Api and register every resource blueprint."""
     api.ERROR_SCHEMA = ErrorSchema  # document our error body, not flask-smorest's
     api.init_app(app, spec_kwargs={"info": {"description": "Tailtown pet resort API. Send `X-Tenant: <subdomain>` "
-                                             "(or use `<subdomain>.<base domain>`) and `Authorization: Bearer <key>`."}})
+                                             "(or use `<subdomain>.<base domain>`) and `Authorization: Bearer <key>`. "
+                                             "A key's scopes narrow its role: each operation names the scope it "
+                                             "needs in `x-required-scope`; a missing one is a 403 naming it."}})
     # Money-like decimals travel as strings ("0.0825") so clients never round through a float.
     api.register_field(ma.fields.Decimal, "string", "decimal")
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
