@@ -205,6 +205,8 @@ def authenticate_api_key(*, secret: str) -> ApiKeyInfo | None:
         return None
     now = utcnow()
     last = _stamped.get(info.id)
+    if info.expired(now):
+        return info  # refused by the caller; a refused attempt is not a use
     if last is None or now - last > LAST_USED_RESOLUTION:
         _stamp_last_used(info.id, now)
     return info
