@@ -30,7 +30,7 @@ from app.tenancy import unscoped
 # request for the same subdomain is a 409 naming it, so a retry still creates nothing twice.
 NOT_TENANT_SCOPED = {"/api/v1/platform/tenants"}
 # Rows with no version (never edited in place) have no ETag to give; a bulk create has no one Location.
-NO_ETAG = {"/api/v1/api-keys", "/api/v1/payments/{payment_id}/refunds", "/api/v1/kennels/bulk"}
+NO_ETAG = {"/api/v1/payments/{payment_id}/refunds", "/api/v1/kennels/bulk"}
 NO_LOCATION = {"/api/v1/kennels/bulk"}
 
 
