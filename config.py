@@ -99,6 +99,11 @@ class Config:
     # A worker owns a message it is sending this long; after that (it crashed) the sweep hands it to another.
     OUTBOX_LEASE_SECONDS = float(os.environ.get("OUTBOX_LEASE_SECONDS", "120"))
     OUTBOX_SWEEP_SECONDS = int(os.environ.get("OUTBOX_SWEEP_SECONDS", "60"))  # how often the sweep runs
+    # Webhooks: refuse URLs that resolve to loopback/private/link-local addresses (and plain http)
+    # unless this is on; on for development and tests, whose receivers run on this machine.
+    WEBHOOKS_ALLOW_PRIVATE = os.environ.get("WEBHOOKS_ALLOW_PRIVATE", "1") == "1"
+    WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "5"))
+    WEBHOOK_DISABLE_AFTER = int(os.environ.get("WEBHOOK_DISABLE_AFTER", "10"))  # consecutive failures
     OUTBOX_SHOWS_LINKS = True  # links in the Outbox page's bodies are clickable (not in production)
     # Reminders (arrival the day before, vaccine expiry): checked this often, sent from this local hour on.
     # Each is once per stay / vaccine record however often the check runs (outbox dedupe_key).
@@ -186,6 +191,7 @@ class ProductionConfig(Config):
     PREFERRED_URL_SCHEME = "https"
     MAIL_TRANSPORT = os.environ.get("MAIL_TRANSPORT", "smtp")  # no silent development mailbox in production
     OUTBOX_SHOWS_LINKS = False
+    WEBHOOKS_ALLOW_PRIVATE = os.environ.get("WEBHOOKS_ALLOW_PRIVATE", "0") == "1"
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     HSTS = True

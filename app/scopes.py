@@ -85,6 +85,12 @@ ENDPOINT_SCOPES: dict[str, dict[str, str | None]] = {
     "audit_events.AuditEvents": {"GET": "admin"},
     "audit_events.AuditEventById": {"GET": "admin"},
     "outbox_messages.OutboxMessages": {"GET": "admin"},
+    "webhooks.Endpoints": {"GET": "webhooks:manage", "POST": "webhooks:manage"},
+    "webhooks.EndpointById": {"GET": "webhooks:manage", "PATCH": "webhooks:manage", "DELETE": "webhooks:manage"},
+    "webhooks.RotateSecret": {"POST": "webhooks:manage"},
+    "webhooks.Ping": {"POST": "webhooks:manage"},
+    "webhooks.Deliveries": {"GET": "webhooks:manage"},
+    "webhooks.Redeliver": {"POST": "webhooks:manage"},
     # catalog
     "catalog_services.Services": _rw("catalog", write=("POST",)),
     "catalog_services.ServiceById": _rw("catalog", write=("PATCH", "DELETE")),

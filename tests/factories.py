@@ -119,3 +119,15 @@ def _billing_rows(app, fx) -> None:
     stay = db.session.execute(select(Reservation.id).where(Reservation.service_id == boarding)).scalar_one()
     payment = billing.record_payment(reservation_id=stay, amount_cents=2000, method="CARD", approval_code="ROW-01")
     billing.refund_payment(payment_id=payment.id, amount_cents=500, reason="row maker")
+
+
+@row_maker
+def _webhook_rows(app, fx) -> None:
+    """An endpoint (nothing listens on port 9: the ping fails at once) with its one delivery and attempt."""
+    from app.services import webhooks
+
+    endpoint = webhooks.create_endpoint(url="http://127.0.0.1:9/hooks", event_types=["payment.recorded"])
+    webhooks.send_ping(endpoint_id=endpoint.id)
+    from app.jobs import run_inline_jobs
+
+    run_inline_jobs()

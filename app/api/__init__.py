@@ -22,6 +22,7 @@ from app.api import (
     tenant,
     users,
     vaccine_requirements,
+    webhooks,
 )
 from app.auth import authenticate_api_request
 from app.core.extensions import api, csrf
@@ -35,7 +36,7 @@ TENANT_BLUEPRINTS += [catalog_services.blp, addons.blp, price_rules.blp, kennels
 TENANT_BLUEPRINTS += [customers.blp, pets.blp, vaccine_requirements.blp]
 TENANT_BLUEPRINTS += [reservations.blp, availability.blp]
 TENANT_BLUEPRINTS += billing.BLUEPRINTS
-TENANT_BLUEPRINTS += [reports.blp]
+TENANT_BLUEPRINTS += [reports.blp, webhooks.blp]
 
 
 # Query strings follow each schema's own `unknown` (RAISE): a misspelt filter is a 422, not ignored.

@@ -17,17 +17,17 @@ from app.models.billing import (
     RefundDestination,
 )
 from app.models.catalog import (
-                                AddOn,
-                                AddOnService,
-                                AddOnUnit,
-                                AmountType,
-                                DepositKind,
-                                PriceRule,
-                                PriceRuleService,
-                                PriceUnit,
-                                RuleEffect,
-                                RuleKind,
-                                Service,
+    AddOn,
+    AddOnService,
+    AddOnUnit,
+    AmountType,
+    DepositKind,
+    PriceRule,
+    PriceRuleService,
+    PriceUnit,
+    RuleEffect,
+    RuleKind,
+    Service,
 )
 from app.models.customers import ContactMethod, Customer, CustomerTag
 from app.models.idempotency import IdempotencyKey
@@ -45,8 +45,10 @@ from app.models.reservations import (
     ServiceDay,
 )
 from app.models.tenants import Plan, Tenant, TenantStatus
+from app.models.webhooks import WebhookAttempt, WebhookEndpoint
 
 __all__ = [
+    "WebhookAttempt", "WebhookEndpoint",
     "ApiKey", "AuditEvent", "Channel", "IdempotencyKey", "MessageState", "MessageTemplate", "OutboxMessage", "PasswordResetToken", "Plan", "Role",
     "Tenant", "TenantScoped", "TenantStatus", "User", "UserSession",
     "AlertFlag", "ContactMethod", "Customer", "CustomerTag", "Pet", "ServiceCategory", "Sex", "Species",

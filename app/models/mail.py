@@ -16,6 +16,7 @@ SECRET_ERASED = "[link removed once sent]"
 class Channel(enum.StrEnum):
     EMAIL = "EMAIL"
     SMS = "SMS"
+    WEBHOOK = "WEBHOOK"  # recipient is the endpoint's URL, body the signed JSON event
 
 
 class MessageState(enum.StrEnum):
@@ -51,6 +52,7 @@ class OutboxMessage(UUIDPrimaryKey, TenantScoped, db.Model):
     body: Mapped[str] = mapped_column(Text, nullable=False)
     secret: Mapped[str | None] = mapped_column(String(200))
     customer_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    webhook_endpoint_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)  # WEBHOOK messages: whose URL and secret
     dedupe_key: Mapped[str | None] = mapped_column(String(120))
     state: Mapped[MessageState] = mapped_column(enum_column(MessageState), default=MessageState.PENDING,
                                                 nullable=False)

@@ -53,6 +53,8 @@ def actor() -> tuple[str, Any, str]:
 def record(action: str, resource_type: str, resource_id: Any = None, *, changes: dict | None = None,
            actor_override: tuple[str, Any, str] | None = None) -> AuditEvent:
     """Add an audit event to the current transaction (the caller commits)."""
+    from app.services import webhooks  # webhooks imports audit (its own changes are audited)
+
     actor_type, actor_id, actor_name = actor_override or actor()
     event = AuditEvent(
         actor_type=actor_type,
@@ -68,6 +70,7 @@ def record(action: str, resource_type: str, resource_id: Any = None, *, changes:
         event.user_agent = (request.user_agent.string or "")[:255]
         event.request_id = g.get("request_id")
     db.session.add(event)
+    webhooks.collect(action, resource_type, resource_id, event.changes)  # masked as in the trail
     return event
 
 

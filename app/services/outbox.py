@@ -100,7 +100,10 @@ def _due(now: datetime):
 def _send(message: OutboxMessage) -> str:
     from app.services.mail import send_email
     from app.services.sms import send_sms
+    from app.services.webhooks import send as send_webhook
 
+    if message.channel == Channel.WEBHOOK:
+        return send_webhook(message)
     return send_email(message) if message.channel == Channel.EMAIL else send_sms(message)
 
 

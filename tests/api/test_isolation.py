@@ -100,6 +100,19 @@ def _unsubscribe_token(client, fx):
         return unsubscribe_token(uuid.UUID(customer_id))
 
 
+def _endpoint_id(client, fx) -> str:
+    r = client.post("/api/v1/webhook-endpoints", headers=fx.headers(Role.ADMIN),
+                    json={"url": "http://127.0.0.1:9/hooks", "event_types": ["payment.recorded"]})
+    assert r.status_code == 201, r.json
+    return r.json["id"]
+
+
+def _delivery_id(client, fx) -> str:
+    r = client.post(f"/api/v1/webhook-endpoints/{_endpoint_id(client, fx)}/ping", headers=fx.headers(Role.ADMIN))
+    assert r.status_code == 202, r.json
+    return r.json["id"]
+
+
 # URL/body parameter name -> how to get one of tenant A's ids for it.
 ID_FACTORIES = {
     "customer_id": lambda client, fx: _household(client, fx)["customer_id"],
@@ -124,6 +137,8 @@ ID_FACTORIES = {
     "channel": lambda client, fx: "EMAIL",
     "invoice_id": _invoice_id,
     "payment_id": _payment_id,
+    "endpoint_id": _endpoint_id,
+    "delivery_id": _delivery_id,
 }
 NOT_IDS = {"kind", "channel"}
 
