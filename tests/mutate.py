@@ -41,6 +41,8 @@ AVAILABILITY, RESERVATIONS = "app/services/availability.py", "app/services/reser
 RESERVATIONS_MIGRATION = "migrations/versions/d27599a56104_reservations.py"
 NO_ONE_HOUSEHOLD = (("        op.execute(ONE_HOUSEHOLD)\n", "        pass\n"),
                     ("        op.execute(ONE_HOUSEHOLD_SQLITE)\n", "        pass\n"))
+OUTBOX, TEMPLATES = "app/services/outbox.py", "app/services/templates.py"
+JOBS, OUTBOX_API, TEMPLATES_API = "tests/jobs/test_jobs.py", "tests/api/test_outbox.py", "tests/api/test_message_templates.py"
 EXPIRED_FILTER = f"{CUSTOMERS_API}::test_the_expired_filter_counts_only_each_vaccines_latest_record_and_stays_in_its_tenant"
 
 MUTATIONS = [
@@ -260,6 +262,62 @@ MUTATIONS = [
                "                            errors={\"token\": [\"Invalid or expired.\"]})\n"
                "    # Every outstanding token")),
              ("tests/web/test_auth.py::test_an_expired_reset_token_is_refused_and_the_password_is_unchanged",)),
+    # --- jobs and the outbox (issue 11) ----------------------------------------------------------------
+    Mutation("claim-not-conditional", OUTBOX,
+             (("update(OutboxMessage).where(OutboxMessage.id == message_id, _due(now))",
+               "update(OutboxMessage).where(OutboxMessage.id == message_id)"),),
+             (f"{JOBS}::test_a_message_is_sent_once_however_often_it_is_handed_to_delivery",)),
+    Mutation("sweep-skips-pending", OUTBOX,
+             (("OutboxMessage.next_attempt_at <= now)", "OutboxMessage.next_attempt_at <= now, False)"),),
+             (f"{JOBS}::test_failed_attempts_back_off_then_dead_letter_with_the_last_error",)),
+    Mutation("lease-never-runs-out", OUTBOX,
+             (("OutboxMessage.locked_until < now)", "OutboxMessage.locked_until < now, False)"),),
+             (f"{JOBS}::test_a_message_whose_worker_died_mid_send_is_swept_once_its_lease_runs_out",)),
+    Mutation("never-dead-letters", OUTBOX,
+             (("dead = attempt >= int(config[\"OUTBOX_MAX_ATTEMPTS\"])", "dead = False"),),
+             (f"{JOBS}::test_failed_attempts_back_off_then_dead_letter_with_the_last_error",)),
+    Mutation("token-kept-after-send", OUTBOX,
+             (("        values[\"secret\"] = None", "        pass"),),
+             ("tests/services/test_mail.py::test_no_token_stays_in_the_outbox_once_the_mail_is_sent",)),
+    Mutation("job-sees-every-tenant", "app/jobs/runner.py",
+             (("from app.tenancy import TenantInfo, tenant_context", "from app.tenancy import TenantInfo, unscoped"),
+              ("with tenant_context(TenantInfo.of(tenant)):", "with unscoped():")),
+             (f"{JOBS}::test_a_job_for_tenant_a_reads_only_tenant_as_rows",)),
+    Mutation("reminders-not-deduplicated", "app/services/notices.py",
+             (("_send(kind, customer, values, dedupe_key=key)", "_send(kind, customer, values)"),),
+             ("tests/services/test_notices.py::test_the_periodic_reminders_job_run_twice_queues_each_reminder_once_per_tenant",
+              "tests/services/test_notices.py::test_two_schedulers_racing_queue_each_reminder_once")),
+    Mutation("retry-any-state", OUTBOX,
+             (("    if message.state != MessageState.DEAD:\n", "    if False:\n"),),
+             (f"{OUTBOX_API}::test_a_dead_letter_is_retried_with_fresh_attempts_and_delivered_once",)),
+    Mutation("retry-keeps-attempts", OUTBOX,
+             (("values(state=MessageState.PENDING, attempts=0, next_attempt_at",
+               "values(state=MessageState.PENDING, next_attempt_at"),),
+             (f"{OUTBOX_API}::test_a_dead_letter_is_retried_with_fresh_attempts_and_delivered_once",)),
+    Mutation("retry-not-audited", OUTBOX,
+             (("    audit.record(\"outbox_message.retried\"", "    dict(\"outbox_message.retried\""),),
+             (f"{OUTBOX_API}::test_a_dead_letter_is_retried_with_fresh_attempts_and_delivered_once",)),
+    Mutation("retry-resends-a-dead-link", OUTBOX,
+             (("(message.secret is None or not accounts.link_is_live(message.secret))", "message.secret is None"),),
+             (f"{OUTBOX_API}::test_a_dead_invitation_whose_link_was_used_or_expired_is_not_resent",)),
+    Mutation("managers-reword-staff-emails", TEMPLATES,
+             (("channels=(Channel.EMAIL,), editor=Role.ADMIN,\n         required=(\"link\",)",
+               "channels=(Channel.EMAIL,), editor=Role.MANAGER,\n         required=(\"link\",)"),),
+             (f"{TEMPLATES_API}::test_staff_emails_are_edited_by_admins_only_and_must_keep_their_link_in_the_body",)),
+    Mutation("link-allowed-in-subject", TEMPLATES,
+             (("if field == \"subject\" and names & set(kind.body_only):", "if False:"),),
+             (f"{TEMPLATES_API}::test_staff_emails_are_edited_by_admins_only_and_must_keep_their_link_in_the_body",)),
+    Mutation("template-if-match-ignored", TEMPLATES,
+             (("    row = _row(kind_, channel_)\n    _expect(row, expected_version)\n    if row is None:\n        row =",
+               "    row = _row(kind_, channel_)\n    if row is None:\n        row ="),),
+             (f"{TEMPLATES_API}::test_a_put_with_the_default_etag_creates_the_resorts_wording_and_a_stale_one_is_412",)),
+    Mutation("invitation-ignores-template", "app/services/accounts.py",
+             (("templates.render(templates.get_template(kind=kind, channel=Channel.EMAIL), {",
+               "templates.render(templates.default(templates.KINDS[kind], Channel.EMAIL), {"),),
+             (f"{TEMPLATES_API}::test_an_invitation_uses_the_resorts_own_wording_and_its_token_is_masked_in_storage",)),
+    Mutation("spent-links-kept", "app/services/accounts.py",
+             (("    _erase_dead_links(user)\n", ""),),
+             ("tests/services/test_mail.py::test_a_used_reset_link_is_erased_from_the_development_outbox_too",)),
 ]
 
 
