@@ -51,6 +51,11 @@ class Config:
     # tenant's limit is the one X-RateLimit-* headers report.
     ANONYMOUS_API_RATE_LIMIT = os.environ.get("ANONYMOUS_API_RATE_LIMIT", "300 per hour")
     ANONYMOUS_WEB_RATE_LIMIT = os.environ.get("ANONYMOUS_WEB_RATE_LIMIT", "3000 per hour")
+    # Each API key's own bucket, unless the key sets one: this share of its tenant's plan budget, so one
+    # runaway integration leaves the others at least the rest (app/limits.py).
+    API_KEY_RATE_SHARE = float(os.environ.get("API_KEY_RATE_SHARE", "0.5"))
+    # How long a browser may reuse a CORS preflight answer (app/cors.py).
+    CORS_MAX_AGE = int(os.environ.get("CORS_MAX_AGE", "600"))
     RATELIMIT_HEADERS_ENABLED = True
     # Flask-Limiter writes Retry-After on every response it counts: the seconds left in the window
     # (up to 15 minutes on a 200), and it raises the app's own short Retry-After (a 409 or 503) to

@@ -80,7 +80,13 @@ def register_extensions(app: Flask) -> None:
     from app.limits import register_limit_headers
 
     register_limit_headers(app)  # before the limiter: its hook must run after the limiter's
+    from app.cors import register_cors
+
+    register_cors(app)  # before the limiter too: a preflight is answered before any limit, tenant gate or key
     limiter.init_app(app)
+    from app.limits import register_counter_batching
+
+    register_counter_batching(app)  # after the limiter: its hook must run before the limiter's
     # The tenant gate and sign-in run after the limiter's own hook (which resolves the tenant itself).
     from app.auth import register_auth
     from app.tenancy import register_tenancy

@@ -1,4 +1,5 @@
-"""Who is calling: API keys for the API, session users for the web, and the one role check both use."""
+"""Who is calling: API keys (with their scopes and expiry) for the API, session users for the web, and
+the one role check both use."""
 import hmac
 import uuid
 from collections.abc import Callable
@@ -10,6 +11,8 @@ from flask_login import current_user
 from app.core.errors import PermissionDenied, Unauthorized
 from app.core.extensions import login_manager
 from app.models import Role, User
+from app.models.base import utcnow
+from app.scopes import check_scope
 from app.services.api_keys import authenticate_api_key, key_cache_key
 from app.services.sessions import session_user
 from app.tenancy import also_prefetch, current_tenant_or_none, resolve_request_tenant
@@ -53,18 +56,34 @@ def identify_api_caller():
     if token is not None and tenant is not None and tenant.is_active:
         key = authenticate_api_key(secret=token)  # a database error propagates; the next call retries
     g.api_caller_checked = True
+    if key is not None and key.expired(utcnow()):
+        g.api_key_expired_at = key.expires_at  # not a principal: it spends no budget and is refused below
+        key = None
     if key is not None:
         set_principal(key, "api_key")
     return key
 
 
 def authenticate_api_request() -> None:
-    """Require a valid key of this request's tenant on tenant API paths."""
+    """Require a valid, unexpired key of this request's tenant on tenant API paths, holding the endpoint's scope."""
     if bearer_token() is None:
         raise Unauthorized("Send an API key as `Authorization: Bearer <key>`.")
-    if identify_api_caller() is None:
+    key = identify_api_caller()
+    if key is None:
+        expired_at = g.get("api_key_expired_at")
+        if expired_at is not None:  # only this tenant's own key gets here: nothing is revealed to others
+            raise Unauthorized(f"This API key expired at {expired_at.isoformat()}; ask the resort's admin for a new one.")
         # Same answer for unknown, revoked, or another tenant's key: nothing is revealed.
         raise Unauthorized("Invalid or revoked API key.")
+    if request.method != "OPTIONS":  # Flask's automatic OPTIONS answer only lists the methods
+        check_scope(key.scopes, request.endpoint, request.method)
+
+
+def caller_may(scope: str) -> bool:
+    """Whether the request's principal holds scope: any signed-in user does, a key only when granted."""
+    if g.get("principal_kind") != "api_key":
+        return True
+    return scope in g.principal.scopes
 
 
 def require_operator() -> None:

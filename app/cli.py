@@ -108,11 +108,16 @@ def create_user(subdomain, email, name, role, password):
 @click.option("--tenant", "subdomain", required=True)
 @click.option("--name", required=True)
 @click.option("--role", type=click.Choice([r.value for r in Role], case_sensitive=False), default="STAFF")
-def create_key(subdomain, name, role):
+@click.option("--scope", "scopes", multiple=True, help="A scope (repeat it), e.g. --scope customers:read; default: every scope.")
+def create_key(subdomain, name, role, scopes):
     """Create an API key; the secret is printed once, alone on the last line."""
     with tenant_context(_tenant(subdomain)):
-        key, secret = api_keys.create_api_key(name=name, role=Role(role.upper()))
-        click.echo(f"created key {key.id} ({key.role.value}); store this secret now, it is not shown again:")
+        try:
+            key, secret = api_keys.create_api_key(name=name, role=Role(role.upper()), scopes=list(scopes) or None)
+        except DomainError as exc:
+            _fail(exc)
+        click.echo(f"created key {key.id} ({key.role.value}; scopes {' '.join(key.scopes)}); "
+                   "store this secret now, it is not shown again:")
     click.echo(secret)
 
 

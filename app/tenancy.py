@@ -52,6 +52,7 @@ class TenantInfo:
     vaccine_warning_days: int = 30
     weight_unit: str = "lb"  # a default, so entries cached before the setting existed still load
     vaccine_reminder_days: int = 14
+    cors_origins: tuple[str, ...] = ()  # browser origins allowed to call the API (app/cors.py)
 
     @property
     def is_active(self) -> bool:
@@ -64,6 +65,7 @@ class TenantInfo:
             plan=Plan(tenant.plan), timezone=tenant.timezone, currency=tenant.currency,
             tax_rate=Decimal(tenant.tax_rate), vaccine_warning_days=tenant.vaccine_warning_days,
             weight_unit=tenant.weight_unit, vaccine_reminder_days=tenant.vaccine_reminder_days,
+            cors_origins=tuple(tenant.cors_origins or ()),
         )
 
 

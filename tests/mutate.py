@@ -38,6 +38,7 @@ BOOKING, RULES = "tests/services/test_booking.py", "tests/services/test_booking_
 OCCUPANCY, WEIGHTS = "tests/test_occupancy_constraints.py", "tests/test_weights.py"
 RACES = "tests/concurrency/test_service_races.py"
 AVAILABILITY, RESERVATIONS = "app/services/availability.py", "app/services/reservations.py"
+SCOPES_API, LIMITS_API, CORS_API = "tests/api/test_scopes.py", "tests/api/test_rate_limits.py", "tests/api/test_cors.py"
 RESERVATIONS_MIGRATION = "migrations/versions/d27599a56104_reservations.py"
 NO_ONE_HOUSEHOLD = (("        op.execute(ONE_HOUSEHOLD)\n", "        pass\n"),
                     ("        op.execute(ONE_HOUSEHOLD_SQLITE)\n", "        pass\n"))
@@ -318,6 +319,72 @@ MUTATIONS = [
     Mutation("spent-links-kept", "app/services/accounts.py",
              (("    _erase_dead_links(user)\n", ""),),
              ("tests/services/test_mail.py::test_a_used_reset_link_is_erased_from_the_development_outbox_too",)),
+    # --- API key scopes, per-key limits, CORS ------------------------------------------------------
+    Mutation("scope-check-skipped", "app/auth.py",
+             (("        check_scope(key.scopes, request.endpoint, request.method)\n", "        pass\n"),),
+             (f"{SCOPES_API}::test_a_booking_widget_key_books_a_stay_but_cannot_read_households",)),
+    Mutation("unmapped-endpoint-let-through", "app/scopes.py",
+             (("    if needed is UNMAPPED:\n        raise", "    if needed is UNMAPPED:\n        return\n        raise"),),
+             (f"{SCOPES_API}::test_an_endpoint_missing_from_the_table_is_refused_not_let_through",)),
+    Mutation("write-implies-read", "app/scopes.py",
+             (("    if needed is not OPEN and needed not in granted:",
+               "    if needed is not OPEN and needed not in granted and needed.replace(':read', ':write') not in granted:"),),
+             (f"{SCOPES_API}::test_writing_does_not_include_reading",)),
+    Mutation("scope-change-keeps-cached-key", "app/services/api_keys.py",
+             (("        forget_api_key(key)  # before the commit: the next request reads the new scopes (app/core/cache.py)\n",
+               ""),),
+             (f"{SCOPES_API}::test_a_scope_change_applies_on_the_next_request_with_the_cache_warm",)),
+    Mutation("expiry-ignored", "app/auth.py",
+             (("    if key is not None and key.expired(utcnow()):", "    if key is not None and False:"),),
+             (f"{SCOPES_API}::test_an_expired_key_is_a_401_saying_so_even_when_cached",)),
+    Mutation("key-grants-wider-scopes", "app/services/api_keys.py",
+             (("    if granted_by is not None:\n        scope_names.refuse_wider(stored, holder=granted_by.stored_scopes)\n", ""),),
+             (f"{SCOPES_API}::test_a_key_cannot_grant_scopes_it_lacks",)),
+    Mutation("key-outlives-its-maker", "app/services/api_keys.py",
+             (("    if granted_by is not None and granted_by.expires_at is not None and expires_at > granted_by.expires_at:",
+               "    if False:"),),
+             (f"{SCOPES_API}::test_a_key_cannot_make_a_key_that_outlives_it",)),
+    Mutation("no-key-bucket", "app/limits.py",
+             (("    _api_tenant(blueprint)\n    _api_key(blueprint)\n", "    _api_tenant(blueprint)\n"),),
+             (f"{LIMITS_API}::test_one_runaway_key_cannot_starve_another_key_of_its_tenant",)),
+    Mutation("key-bucket-shared-by-the-tenant", "app/limits.py",
+             (('    return f"tenant:{key.tenant_id}:key:{key.id}"', '    return f"tenant:{key.tenant_id}"'),),
+             (f"{LIMITS_API}::test_one_runaway_key_cannot_starve_another_key_of_its_tenant",)),
+    Mutation("key-limit-above-the-plan", "app/limits.py",
+             (("    return max(1, min(explicit, plan_amount))", "    return max(1, explicit)"),),
+             (f"{LIMITS_API}::test_a_key_limit_never_exceeds_its_tenants_plan",)),
+    Mutation("headers-name-the-looser-bucket", "app/limits.py",
+             (("        _report_the_tighter_bucket(response)\n", ""),),
+             (f"{LIMITS_API}::test_successful_responses_carry_the_limit_headers_but_no_retry_after",)),
+    Mutation("counters-read-one-by-one", "app/core/breaker.py",  # PostgreSQL only: SQLite has no Redis
+             (('            ahead = [self.prefixed_key(k) for k in g.get("limiter_read_ahead", ())]',
+               "            ahead = []"),),
+             (f"{LIMITS_API}::test_both_buckets_are_read_and_spent_in_one_redis_round_trip_each",)),
+    Mutation("counters-spent-one-by-one", "app/limits.py",  # PostgreSQL only, as above
+             (("            if len(due) > 1:", "            if False:"),),
+             (f"{LIMITS_API}::test_both_buckets_are_read_and_spent_in_one_redis_round_trip_each",)),
+    Mutation("cors-any-origin", "app/cors.py",
+             (("    return origin if origin in tenant.cors_origins else None", "    return origin"),),
+             (f"{CORS_API}::test_a_disallowed_origin_gets_no_cors_headers",)),
+    Mutation("cors-origin-of-another-tenant", "app/cors.py",
+             (('    tenant = g.get("tenant")\n', '    from app.tenancy import lookup_tenant\n'
+                                              '    tenant = lookup_tenant("alpha-paws") or g.get("tenant")\n'),),
+             (f"{CORS_API}::test_one_tenants_origin_is_not_allowed_on_another_tenants_host",)),
+    Mutation("cors-preflight-after-auth", "app/cors.py",
+             (("        if not _is_preflight() or not _is_tenant_api():\n            return None\n",
+               "        return None\n"),),
+             (f"{CORS_API}::test_a_preflight_from_an_allowed_origin_is_answered_before_authentication",)),
+    Mutation("cors-allows-credentials", "app/cors.py",
+             (('            response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS\n',
+               '            response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS\n'
+               '            response.headers["Access-Control-Allow-Credentials"] = "true"\n'),),
+             (f"{CORS_API}::test_actual_answers_carry_cors_headers_and_expose_what_clients_read",)),
+    Mutation("cors-on-every-page", "app/cors.py",
+             (("    return request.blueprint in _api_blueprints()", "    return request.blueprint is not None"),),
+             (f"{CORS_API}::test_only_the_tenant_api_answers_cors",)),
+    Mutation("cors-takes-http-origins", "app/cors.py",
+             (('_ORIGIN = re.compile(rf"^https://(', '_ORIGIN = re.compile(rf"^https?://('),),
+             (f"{CORS_API}::test_anything_but_an_https_origin_is_a_422_naming_the_field",)),
 ]
 
 

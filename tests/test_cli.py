@@ -36,3 +36,14 @@ def test_mail_outbox_lists_the_named_tenants_recent_messages_only(app, client, t
 
 def test_mail_sweep_reports_what_it_enqueued(app):
     assert _run(app, "mail", "sweep") == ["enqueued 0 due messages"]
+
+
+def test_cli_creates_a_scoped_key_and_refuses_an_unknown_scope(app, client, tenant_a, tenant_b):
+    out = _run(app, "api-keys", "create", "--tenant", tenant_a.subdomain, "--name", "widget",
+               "--scope", "availability:read", "--scope", "reservations:write")
+    assert "scopes availability:read reservations:write" in out[0]
+    widget = {"X-Tenant": tenant_a.subdomain, "Authorization": f"Bearer {out[-1]}"}
+    assert client.get("/api/v1/customers", headers=widget).json["required_scope"] == "customers:read"
+    bad = app.test_cli_runner().invoke(args=["api-keys", "create", "--tenant", tenant_b.subdomain, "--name", "x",
+                                             "--scope", "everything"])
+    assert bad.exit_code != 0 and "Unknown scope" in bad.output

@@ -28,6 +28,7 @@ from app.auth import authenticate_api_request
 from app.core.extensions import api, csrf
 from app.limits import api_limit, operator_limit
 from app.schemas.common import ErrorSchema
+from app.scopes import OPEN, UNMAPPED, required_scope
 
 # Tenant resources: API-key auth, the tenant's plan limit (one bucket shared by all of them).
 TENANT_BLUEPRINTS = [tenant.blp, users.blp, api_keys.blp, audit.blp, outbox.blp]
@@ -55,10 +56,36 @@ def register_api(app: Flask) -> None:
     """Bind the Api and register every resource blueprint."""
     api.ERROR_SCHEMA = ErrorSchema  # document our error body, not flask-smorest's
     api.init_app(app, spec_kwargs={"info": {"description": "Tailtown pet resort API. Send `X-Tenant: <subdomain>` "
-                                             "(or use `<subdomain>.<base domain>`) and `Authorization: Bearer <key>`."}})
+                                             "(or use `<subdomain>.<base domain>`) and `Authorization: Bearer <key>`. "
+                                             "A key's scopes narrow its role: each operation names the scope it "
+                                             "needs in `x-required-scope`; a missing one is a 403 naming it."}})
     # Money-like decimals travel as strings ("0.0825") so clients never round through a float.
     api.register_field(ma.fields.Decimal, "string", "decimal")
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]
     for blueprint in [*TENANT_BLUEPRINTS, platform.blp]:
         api.register_blueprint(blueprint)
+    document_scopes(app)
+
+
+def document_scopes(app: Flask) -> None:
+    """Each tenant operation names the key scope it needs (`x-required-scope`, and in its description) and its 403."""
+    from flask_smorest.spec.plugins import FlaskPlugin
+
+    names = {blueprint.name for blueprint in TENANT_BLUEPRINTS}
+    paths = api.spec._paths  # apispec keeps the registered paths here until the document is rendered
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.split(".", 1)[0] not in names:
+            continue
+        operations = paths.get(FlaskPlugin.flaskpath2openapi(rule.rule), {})
+        for method, operation in operations.items():
+            scope = required_scope(rule.endpoint, method.upper())
+            if scope is UNMAPPED or not isinstance(operation, dict) or "x-required-scope" in operation:
+                continue
+            text = "Any valid key." if scope is OPEN else f"Needs the `{scope}` scope (on top of the role)."
+            operation["x-required-scope"] = scope
+            operation["description"] = f"{operation.get('description', '')}\n\n**Scope:** {text}".strip()
+            if scope is not OPEN:
+                operation.setdefault("responses", {}).setdefault("403", {
+                    "description": f"The key lacks the `{scope}` scope or the role; `required_scope` names it.",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})

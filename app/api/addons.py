@@ -1,10 +1,11 @@
 """Add-ons sold with services (managers write, everyone reads)."""
-from flask import Response
+from flask import Response, url_for
 from flask.views import MethodView
 
 from app.api.etags import Blueprint
 from app.api.paging import page_of
 from app.auth import requires
+from app.core.idempotency import idempotent
 from app.models import Role
 from app.schemas.catalog import ADDON_EXAMPLE, AddOnCreateSchema, AddOnQuerySchema, AddOnSchema, AddOnUpdateSchema
 from app.schemas.common import ErrorSchema
@@ -24,15 +25,18 @@ class AddOns(MethodView):
         """List add-ons; `service_id` keeps those that may be added to that service."""
         return page_of(pagination_parameters, service.list_addons, **filters)
 
+    @blp.etag
     @blp.arguments(AddOnCreateSchema, example=ADDON_EXAMPLE)
     @blp.response(201, AddOnSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="A service in `service_ids` does not exist")
     @blp.alt_response(409, schema=ErrorSchema, description="Name already used")
     @blp.alt_response(422, schema=ErrorSchema)
     @requires(Role.MANAGER)
+    @idempotent
     def post(self, data):
-        """Add an add-on (managers)."""
-        return service.create_addon(**data)
+        """Add an add-on (managers); the 201 carries its `Location` and `ETag`."""
+        addon = service.create_addon(**data)
+        return addon, 201, {"Location": url_for("addons.AddOnById", addon_id=addon.id)}
 
 
 @blp.route("/<uuid:addon_id>")

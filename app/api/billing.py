@@ -164,9 +164,13 @@ class InvoiceLines(MethodView):
     @invoices_blp.response(201, InvoiceSchema)
     @_errors(invoices_blp, 404, 409, 422)
     @requires(Role.STAFF)
+    @idempotent
     def post(self, data, invoice_id):
-        """Add a line: to a standalone draft, or (with a reason, audited) an adjustment to an issued invoice."""
-        return billing.add_line(invoice_id=invoice_id, **data), 201
+        """Add a line: to a standalone draft, or (with a reason, audited) an adjustment to an issued invoice.
+
+        Send `Idempotency-Key` so a retried request never adds the line twice."""
+        return (billing.add_line(invoice_id=invoice_id, **data), 201,
+                {"Location": url_for("invoices.InvoiceById", invoice_id=invoice_id)})
 
 
 # --- payments and refunds -------------------------------------------------------------------------------
@@ -183,6 +187,7 @@ class Payments(MethodView):
         """List payments, newest first, by invoice or customer, each with its refunds."""
         return page_of(pagination_parameters, billing.list_payments, **filters)
 
+    @payments_blp.etag
     @payments_blp.arguments(PaymentCreateSchema, example=PAYMENT_EXAMPLE)
     @payments_blp.response(201, PaymentSchema)
     @_errors(payments_blp, 404, 409, 422, 502)
@@ -226,7 +231,9 @@ class PaymentRefunds(MethodView):
     @idempotent
     def post(self, data, payment_id):
         """Refund part or all of a payment (MANAGER, reason required): never more than is left of it."""
-        return billing.refund_payment(payment_id=payment_id, **data), 201
+        # No refund has its own URL: Location names the payment, which lists its refunds.
+        return (billing.refund_payment(payment_id=payment_id, **data), 201,
+                {"Location": url_for("payments.PaymentById", payment_id=payment_id)})
 
 
 # --- ledger, cancellations, settings ------------------------------------------------------------------

@@ -4,7 +4,8 @@ from flask.views import MethodView
 
 from app.api.etags import Blueprint
 from app.api.paging import page_of
-from app.auth import requires
+from app.auth import caller_may, requires
+from app.core.errors import Conflict
 from app.core.idempotency import idempotent
 from app.models import Role
 from app.schemas.common import ErrorSchema
@@ -20,6 +21,17 @@ from app.services import customer_csv, customers as service, pets as pet_service
 
 blp = Blueprint("customers", __name__, url_prefix="/api/v1/customers",
                 description="Households: contact details, emergency contact, notes, tags and pets.")
+
+
+def _unnamed_duplicates(write):
+    """Run a customer write; a key without `customers:read` learns an email is taken, not whose it is."""
+    try:
+        return write()
+    except Conflict as exc:
+        if caller_may("customers:read") or "email" not in (exc.errors or {}):
+            raise
+        raise Conflict("This email is already used by another household.",
+                       errors={"email": ["Already used by another household."]}) from None
 
 
 @blp.route("")
@@ -40,7 +52,7 @@ class Customers(MethodView):
     @idempotent
     def post(self, data):
         """Add a customer; the 201 carries its `Location` and `ETag`."""
-        customer = service.create_customer(**data)
+        customer = _unnamed_duplicates(lambda: service.create_customer(**data))
         return (service.customer_detail(customer_id=customer.id), 201,
                 {"Location": url_for("customers.CustomerById", customer_id=customer.id)})
 
@@ -72,7 +84,8 @@ class CustomerById(MethodView):
     def patch(self, data, customer_id):
         """Edit contact details, notes, tags, or deactivate (`active: false`); send `If-Match`."""
         # If-Match is enforced by the UPDATE (`WHERE version = :v`), never against the cached detail.
-        service.update_customer(customer_id=customer_id, expected_version=blp.if_match_version(customer_id), **data)
+        version = blp.if_match_version(customer_id)
+        _unnamed_duplicates(lambda: service.update_customer(customer_id=customer_id, expected_version=version, **data))
         return service.customer_detail(customer_id=customer_id)
 
     @blp.etag

@@ -1,12 +1,13 @@
 """Kennels: inventory for managers, status flips for staff."""
 from functools import wraps
 
-from flask import Response
+from flask import Response, url_for
 from flask.views import MethodView
 
 from app.api.etags import Blueprint
 from app.api.paging import page_of
 from app.auth import requires
+from app.core.idempotency import idempotent
 from app.models import Role
 from app.schemas.common import ErrorSchema
 from app.schemas.kennels import (
@@ -45,14 +46,17 @@ class Kennels(MethodView):
         """List kennels in board order; filter by type, size, status, location, active flag or code."""
         return page_of(pagination_parameters, service.list_kennels, **filters)
 
+    @blp.etag
     @blp.arguments(KennelCreateSchema, example=KENNEL_EXAMPLE)
     @blp.response(201, KennelSchema)
     @blp.alt_response(409, schema=ErrorSchema, description="Code already used")
     @blp.alt_response(422, schema=ErrorSchema, description="E.g. capacity 0, max weight below min weight")
     @requires(Role.MANAGER)
+    @idempotent
     def post(self, data):
-        """Add one kennel (managers)."""
-        return service.create_kennel(**data)
+        """Add one kennel (managers); the 201 carries its `Location` and `ETag`."""
+        kennel = service.create_kennel(**data)
+        return kennel, 201, {"Location": url_for("kennels.KennelById", kennel_id=kennel.id)}
 
 
 @blp.route("/bulk")
@@ -63,6 +67,7 @@ class KennelsBulk(MethodView):
     @blp.alt_response(409, schema=ErrorSchema, description="Some codes already exist (none are created)")
     @blp.alt_response(422, schema=ErrorSchema)
     @requires(Role.MANAGER)
+    @idempotent
     def post(self, data):
         """Create a numbered run (A01..A20): all or none (managers)."""
         return service.create_kennels_bulk(**data)

@@ -4,7 +4,6 @@ from flask.views import MethodView
 from app.api.etags import Blueprint
 from app.api.paging import page_of
 from app.auth import requires
-from app.core.idempotency import idempotent
 from app.models import Role
 from app.schemas.common import ErrorSchema
 from app.schemas.notices import (
@@ -129,9 +128,8 @@ class VaccineReminders(MethodView):
     @vaccines_blp.alt_response(422, schema=ErrorSchema, description="The pet has no vaccine expiring in the window "
                                                                     "(`pet_id`), or the window is malformed")
     @requires(Role.STAFF)
-    @idempotent
     def post(self, data, pet_id):
-        """Remind the household now of the pet's vaccines expiring in the window (send `Idempotency-Key` to retry)."""
+        """Remind the household now of the pet's vaccines expiring in the window (an action: each call sends again)."""
         reminded = notices.remind_pet(pet_id=pet_id, start=data.get("start"), end=data.get("end"),
                                        names=("start", "end"))
         return {"pet_id": reminded.pet_id, "records": reminded.records, "message_ids": reminded.message_ids,

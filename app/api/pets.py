@@ -1,5 +1,5 @@
 """Pets: care profiles, photos, vaccinations and compliance."""
-from flask import Response, g, request
+from flask import Response, g, request, url_for
 from flask.views import MethodView
 
 from app.api.etags import Blueprint
@@ -94,6 +94,7 @@ class PetVaccinations(MethodView):
         """The pet's vaccinations."""
         return service.get_pet(pet_id=pet_id, with_vaccinations=True).vaccinations
 
+    @blp.etag
     @blp.arguments(VaccinationCreateSchema, example={"vaccine": "Rabies", "given_on": "2026-03-01",
                                                      "expires_on": "2029-03-01", "verified": True})
     @blp.response(201, VaccinationSchema)
@@ -101,8 +102,9 @@ class PetVaccinations(MethodView):
     @blp.alt_response(422, schema=ErrorSchema)
     @idempotent
     def post(self, data, pet_id):
-        """Record a vaccination."""
-        return service.add_vaccination(pet_id=pet_id, verified_by_id=_verifier(), **data)
+        """Record a vaccination; the 201 carries its `Location` and `ETag`."""
+        shot = service.add_vaccination(pet_id=pet_id, verified_by_id=_verifier(), **data)
+        return shot, 201, {"Location": url_for("pets.PetVaccination", pet_id=pet_id, vaccination_id=shot.id)}
 
 
 @blp.route("/<uuid:pet_id>/vaccinations/<uuid:vaccination_id>")

@@ -1,10 +1,11 @@
 """Price rules: long stays, extra pets, weekdays, holiday windows (managers write, everyone reads)."""
-from flask import Response
+from flask import Response, url_for
 from flask.views import MethodView
 
 from app.api.etags import Blueprint
 from app.api.paging import page_of
 from app.auth import requires
+from app.core.idempotency import idempotent
 from app.models import Role
 from app.schemas.catalog import (
     RULE_EXAMPLE,
@@ -30,15 +31,18 @@ class PriceRules(MethodView):
         """List rules in the order they apply (priority, then name)."""
         return page_of(pagination_parameters, service.list_price_rules, **filters)
 
+    @blp.etag
     @blp.arguments(PriceRuleCreateSchema, example=RULE_EXAMPLE)
     @blp.response(201, PriceRuleSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="A service in `service_ids` does not exist")
     @blp.alt_response(409, schema=ErrorSchema, description="Name already used")
     @blp.alt_response(422, schema=ErrorSchema, description="E.g. percent over 100, a window ending before it starts")
     @requires(Role.MANAGER)
+    @idempotent
     def post(self, data):
-        """Add a price rule (managers)."""
-        return service.create_price_rule(**data)
+        """Add a price rule (managers); the 201 carries its `Location` and `ETag`."""
+        rule = service.create_price_rule(**data)
+        return rule, 201, {"Location": url_for("price_rules.PriceRuleById", rule_id=rule.id)}
 
 
 @blp.route("/<uuid:rule_id>")

@@ -1,10 +1,11 @@
 """Services on the price list (managers write, everyone reads)."""
-from flask import Response
+from flask import Response, url_for
 from flask.views import MethodView
 
 from app.api.etags import Blueprint
 from app.api.paging import page_of
 from app.auth import requires
+from app.core.idempotency import idempotent
 from app.models import Role
 from app.schemas.catalog import (
     SERVICE_EXAMPLE,
@@ -30,14 +31,17 @@ class Services(MethodView):
         """List services in display order; filter by category, active flag or name."""
         return page_of(pagination_parameters, service.list_services, **filters)
 
+    @blp.etag
     @blp.arguments(ServiceCreateSchema, example=SERVICE_EXAMPLE)
     @blp.response(201, ServiceSchema)
     @blp.alt_response(409, schema=ErrorSchema, description="Name already used")
     @blp.alt_response(422, schema=ErrorSchema, description="Invalid fields, named in `errors`")
     @requires(Role.MANAGER)
+    @idempotent
     def post(self, data):
-        """Add a service (managers)."""
-        return service.create_service(**data)
+        """Add a service (managers); the 201 carries its `Location` and `ETag`."""
+        created = service.create_service(**data)
+        return created, 201, {"Location": url_for("catalog_services.ServiceById", service_id=created.id)}
 
 
 @blp.route("/<uuid:service_id>")

@@ -4,6 +4,7 @@ from flask.views import MethodView
 
 from app.api.etags import Blueprint
 from app.auth import requires
+from app.limits import key_limit
 from app.models import Role
 from app.schemas.accounts import PrincipalSchema
 from app.schemas.common import ErrorSchema
@@ -37,6 +38,7 @@ class TenantSettings(MethodView):
 class Me(MethodView):
     @blp.response(200, PrincipalSchema)
     def get(self):
-        """The authenticated API key (or user) and its role."""
+        """The authenticated API key: its role, scopes, expiry and own rate limit."""
         p = g.principal
-        return {"kind": g.principal_kind, "id": p.id, "name": p.name, "role": p.role, "tenant": current_tenant().subdomain}
+        return {"kind": g.principal_kind, "id": p.id, "name": p.name, "role": p.role, "tenant": current_tenant().subdomain,
+                "scopes": list(p.stored_scopes), "expires_at": p.expires_at, "rate_limit": key_limit()}

@@ -1,8 +1,10 @@
 """Staff users (admins)."""
+from flask import url_for
 from flask.views import MethodView
 
 from app.api.etags import Blueprint
 from app.auth import requires
+from app.core.idempotency import idempotent
 from app.models import Role
 from app.schemas.accounts import UserCreateSchema, UserSchema, UserUpdateSchema
 from app.schemas.common import ErrorSchema
@@ -19,13 +21,16 @@ class Users(MethodView):
         """List staff users."""
         return service.list_users()
 
+    @blp.etag
     @blp.arguments(UserCreateSchema, example={"email": "sam@happypaws.example", "name": "Sam Rivera", "role": "STAFF"})
     @blp.response(201, UserSchema)
     @blp.alt_response(409, schema=ErrorSchema, description="Email already in use")
     @requires(Role.ADMIN)
+    @idempotent
     def post(self, data):
-        """Invite a user (they get an email to set a password)."""
-        return service.create_user(**data)
+        """Invite a user (they get an email to set a password); the 201 carries its `Location` and `ETag`."""
+        user = service.create_user(**data)
+        return user, 201, {"Location": url_for("users.UserById", user_id=user.id)}
 
 
 @blp.route("/<uuid:user_id>")

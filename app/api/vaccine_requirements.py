@@ -1,8 +1,10 @@
 """Which vaccines each species needs for each service category."""
+from flask import url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from app.api.etags import Blueprint
 from app.auth import requires
+from app.core.idempotency import idempotent
 from app.models import Role
 from app.schemas.common import ErrorSchema
 from app.schemas.pets import VaccineRequirementCreateSchema, VaccineRequirementSchema
@@ -19,14 +21,17 @@ class Requirements(MethodView):
         """Every requirement."""
         return service.list_requirements()
 
+    @blp.etag
     @blp.arguments(VaccineRequirementCreateSchema, example={"species": "DOG", "category": "DAYCARE",
                                                             "vaccine": "Canine Influenza"})
     @blp.response(201, VaccineRequirementSchema)
     @blp.alt_response(409, schema=ErrorSchema)
     @requires(Role.MANAGER)
+    @idempotent
     def post(self, data):
-        """Require a vaccine (managers)."""
-        return service.add_requirement(**data)
+        """Require a vaccine (managers); the 201 carries its `Location` and `ETag`."""
+        requirement = service.add_requirement(**data)
+        return requirement, 201, {"Location": url_for("vaccine_requirements.RequirementById", requirement_id=requirement.id)}
 
 
 @blp.route("/<uuid:requirement_id>")

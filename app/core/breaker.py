@@ -93,14 +93,27 @@ class BreakerRedisCache(RedisCache):
         return cls(*args, host=client, key_prefix=config.get("CACHE_KEY_PREFIX") or "", **kwargs)
 
 
-# Count and TTL in one trip: what the headers need after a hit comes back with the hit itself.
+# Count and TTL in one trip: what the headers need after a hit comes back with the hit itself. Several
+# counters at once (a tenant's and its key's): ARGV holds each key's expiry and amount in turn.
 INCR_EXPIRE_TTL = """
-local current = redis.call("incrby", KEYS[1], tonumber(ARGV[2]))
-if tonumber(current) == tonumber(ARGV[2]) then
-    redis.call("expire", KEYS[1], ARGV[1])
+local out = {}
+for i, key in ipairs(KEYS) do
+    local amount = tonumber(ARGV[2 * i])
+    local current = redis.call("incrby", key, amount)
+    if tonumber(current) == amount then
+        redis.call("expire", key, ARGV[2 * i - 1])
+    end
+    out[2 * i - 1] = current
+    out[2 * i] = redis.call("ttl", key)
 end
-return {current, redis.call("ttl", KEYS[1])}
+return out
 """
+
+
+def read_counters_together(keys: list[str]) -> None:
+    """Announce the limiter counters this request will read (unprefixed keys): the first read fetches them all."""
+    if has_request_context():
+        g.limiter_read_ahead = keys
 
 
 class BreakerRedisStorage(RedisStorage):
@@ -112,6 +125,8 @@ class BreakerRedisStorage(RedisStorage):
     Within a request, a counter read or hit also brings the counter's TTL back, and both are kept
     for the rest of that request: the X-RateLimit-* headers are then written with no further trip
     (a fixed-window check is one GET before the view, and one hit after it, nothing more).
+    A request with several counters (an API key's and its tenant's) reads the ones it announced
+    (`read_counters_together`) in the first read's trip, and spends them in one (`incr_together`).
     """
 
     STORAGE_SCHEME: ClassVar[list[str]] = ["breaker+redis", "breaker+rediss"]
@@ -133,10 +148,23 @@ class BreakerRedisStorage(RedisStorage):
         """This request's counters: prefixed key -> (count, expiry as a timestamp); None outside requests."""
         return g.setdefault("limiter_counters", {}) if has_request_context() else None
 
+    def incr_together(self, hits: list[tuple[str, int, int]]) -> None:
+        """Spend several counters (key, expiry, amount) in one trip; each later `incr` of one returns its count."""
+        keys = [self.prefixed_key(key) for key, _, _ in hits]
+        results = self.lua_incr_expire_ttl(keys, [value for _, expiry, amount in hits for value in (expiry, amount)])
+        spent = g.setdefault("limiter_spent", set())
+        seen = self._seen()
+        for i, key in enumerate(keys):
+            seen[key] = (int(results[2 * i]), max(int(results[2 * i + 1]), 0) + time.time())
+            spent.add(key)
+
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         key = self.prefixed_key(key)
-        count, ttl = self.lua_incr_expire_ttl([key], [expiry, amount])
         seen = self._seen()
+        if seen is not None and key in g.get("limiter_spent", ()):
+            g.limiter_spent.discard(key)  # spent by incr_together just now: once only
+            return seen[key][0]
+        count, ttl = self.lua_incr_expire_ttl([key], [expiry, amount])
         if seen is not None:
             seen[key] = (int(count), max(int(ttl), 0) + time.time())
         return int(count)
@@ -147,9 +175,14 @@ class BreakerRedisStorage(RedisStorage):
         if seen is None:
             return int(self.get_connection(True).get(key) or 0)
         if key not in seen:
+            ahead = [self.prefixed_key(k) for k in g.get("limiter_read_ahead", ())]
+            keys = [key, *(k for k in dict.fromkeys(ahead) if k != key and k not in seen)]
             pipe = self.get_connection(True).pipeline(transaction=False)
-            count, ttl = pipe.get(key).ttl(key).execute()
-            seen[key] = (int(count or 0), max(int(ttl), 0) + time.time())
+            for k in keys:
+                pipe.get(k).ttl(k)
+            values = pipe.execute()
+            for i, k in enumerate(keys):
+                seen[k] = (int(values[2 * i] or 0), max(int(values[2 * i + 1]), 0) + time.time())
         return seen[key][0]
 
     def get_expiry(self, key: str) -> float:

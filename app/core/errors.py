@@ -109,11 +109,11 @@ def _handle_rate_limited(exc: HTTPException):
     from app.limits import breach_details  # at call time: core sits below limits and tenancy, which raise these errors
 
     details = breach_details()
-    message = getattr(exc.limit, "error_message", None) or (
+    message = details.pop("message", None) or getattr(exc.limit, "error_message", None) or (
         f"Rate limit exceeded ({details['limit']}); retry in {details['retry_after']} seconds."
     )
-    return error_response(429, message, headers={"Retry-After": str(details["retry_after"])},
-                          tenant=details["tenant"], retry_after=details["retry_after"])
+    extra = {k: v for k, v in details.items() if k in ("tenant", "retry_after", "bucket")}
+    return error_response(429, message, headers={"Retry-After": str(details["retry_after"])}, **extra)
 
 
 def _handle_csrf_error(exc: HTTPException):

@@ -169,13 +169,25 @@ def _answer_from(row: IdempotencyKey, fingerprint: str, *, wait: bool = True) ->
     return response
 
 
-def _recorder(row_id: uuid.UUID, key: str, fingerprint: str):
+def _stored_body(response: Response, redact: tuple[str, ...]) -> str:
+    """The response body as kept on the key row: with the redacted fields set to null."""
+    body = response.get_data(as_text=True)
+    if not redact or not response.is_json:
+        return body
+    data = json.loads(body)
+    for name in redact:
+        if isinstance(data, dict) and name in data:
+            data[name] = None
+    return json.dumps(data)
+
+
+def _recorder(row_id: uuid.UUID, key: str, fingerprint: str, redact: tuple[str, ...] = ()):
     """An after-this-request hook writing a 2xx response onto the key row, in its own short transaction."""
 
     def record(response: Response) -> Response:
         if not 200 <= response.status_code < 300 or response.is_streamed:
             return response  # a failure: its change rolled back (the key with it), or it stays unanswered
-        values = {"response_status": response.status_code, "response_body": response.get_data(as_text=True),
+        values = {"response_status": response.status_code, "response_body": _stored_body(response, redact),
                   "response_headers": {n: response.headers[n] for n in REPLAYED_HEADERS if n in response.headers}}
         try:
             updated = db.session.execute(
@@ -198,12 +210,15 @@ def _recorder(row_id: uuid.UUID, key: str, fingerprint: str):
     return record
 
 
-def idempotent(view):
+def idempotent(view=None, *, redact: tuple[str, ...] = ()):
     """Honour `Idempotency-Key` on a creating POST view: the innermost decorator, right above `def post`.
 
     Under @blp.arguments, so a body the schema refuses never takes a key; under @blp.response, so a
-    replayed Response passes through it untouched.
+    replayed Response passes through it untouched. Fields named in `redact` (a secret shown once) are
+    stored, and so replayed, as null: a retry confirms the row exists without keeping its secret.
     """
+    if view is None:
+        return lambda v: idempotent(v, redact=redact)
 
     @wraps(view)
     def wrapper(*args, **kwargs):
@@ -217,7 +232,7 @@ def idempotent(view):
         claimed = _claim(key, fingerprint)
         if isinstance(claimed, IdempotencyKey):
             return _answer_from(claimed, fingerprint)
-        after_this_request(_recorder(claimed, key, fingerprint))
+        after_this_request(_recorder(claimed, key, fingerprint, redact))
         try:
             return view(*args, **kwargs)
         except BaseException:

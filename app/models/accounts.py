@@ -3,7 +3,17 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKeyConstraint, Index, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.extensions import db
@@ -59,12 +69,13 @@ class User(UUIDPrimaryKey, TenantScoped, Timestamps, Versioned, db.Model):
         return str(self.id)
 
 
-class ApiKey(UUIDPrimaryKey, TenantScoped, Timestamps, db.Model):
-    """An integrator's credential; only a hash of the secret is stored."""
+class ApiKey(UUIDPrimaryKey, TenantScoped, Timestamps, Versioned, db.Model):
+    """An integrator's credential; only a hash of the secret is stored. Its scopes narrow its role."""
 
     __tablename__ = "api_keys"
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id", "created_by_id"], ["users.tenant_id", "users.id"]),
+        CheckConstraint("rate_limit IS NULL OR rate_limit > 0", name="rate_limit_positive"),
     )
 
     name: Mapped[str] = mapped_column(String(100), nullable=False)
@@ -74,6 +85,11 @@ class ApiKey(UUIDPrimaryKey, TenantScoped, Timestamps, db.Model):
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Scope names (app/scopes.py); ["*"], every scope, is what keys made before scopes existed have.
+    scopes: Mapped[list] = mapped_column(JSON, default=lambda: ["*"], server_default='["*"]', nullable=False)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # refused with a 401 from then on
+    # This key's own bucket (requests per 15 minutes); None: API_KEY_RATE_SHARE of the plan's.
+    rate_limit: Mapped[int | None] = mapped_column(Integer)
 
 
 class PasswordResetToken(UUIDPrimaryKey, TenantScoped, Timestamps, db.Model):

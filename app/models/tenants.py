@@ -2,7 +2,7 @@
 import enum
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Integer, Numeric, String
+from sqlalchemy import JSON, CheckConstraint, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.extensions import db
@@ -48,3 +48,5 @@ class Tenant(UUIDPrimaryKey, Timestamps, Versioned, db.Model):
     # The unit pages show and forms take; weights are stored in kg (app/core/weights.py).
     weight_unit: Mapped[str] = mapped_column(String(2), default=DEFAULT_UNIT, server_default=DEFAULT_UNIT,
                                              nullable=False)
+    # Browser origins (`https://host[:port]`) allowed to call the API with CORS (app/cors.py).
+    cors_origins: Mapped[list] = mapped_column(JSON, default=list, server_default="[]", nullable=False)

@@ -64,6 +64,11 @@ class TenantSettingsSchema(ma.Schema):
         "example": 14, "description": "Days before a vaccine expires that the household is reminded (0: never)."})
     weight_unit = ma.fields.String(validate=ma.validate.OneOf(UNITS), metadata={
         "example": "lb", "description": "The unit pages show pet weights in and forms take (stored as kg)."})
+    cors_origins = ma.fields.List(ma.fields.String(validate=ma.validate.Length(1, 300)), metadata={
+        "example": ["https://www.happypaws.example"],
+        "description": "Browser origins (`https://host[:port]`, at most 20) whose pages may call this API (CORS). "
+                       "The browser must call the resort's own host, `https://<subdomain>.<base domain>/api/v1/...`: "
+                       "a preflight carries no `X-Tenant`."})
 
 
 class TenantSettingsUpdateSchema(TenantSettingsSchema, StrictSchema):

@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from app.core.errors import Conflict, NotFound, RuleViolation
 from app.core.extensions import db
 from app.core.weights import UNITS
+from app.cors import normalize_origins
 from app.models import Plan, Tenant, TenantStatus
 from app.services import audit
 from app.services.compliance import add_default_requirements
@@ -17,7 +18,7 @@ RESERVED_SUBDOMAINS = frozenset(
     {"www", "api", "admin", "app", "mail", "static", "docs", "status", "platform", "help", "support", "root", "test"}
 )
 SETTINGS_FIELDS = ["name", "address", "phone", "timezone", "currency", "tax_rate", "vaccine_warning_days", "weight_unit",
-                   "vaccine_reminder_days"]
+                   "vaccine_reminder_days", "cors_origins"]
 
 
 def _validate(fields: dict) -> dict:
@@ -44,6 +45,11 @@ def _validate(fields: dict) -> dict:
         errors["vaccine_reminder_days"] = ["Must be between 0 and 365 (0 sends none)."]
     if "weight_unit" in fields and fields["weight_unit"] not in UNITS:
         errors["weight_unit"] = [f"Must be one of: {', '.join(UNITS)}."]
+    if "cors_origins" in fields:
+        try:
+            fields["cors_origins"] = normalize_origins(fields["cors_origins"])
+        except RuleViolation as exc:
+            errors.update(exc.errors)
     if errors:
         raise RuleViolation("Invalid tenant settings.", errors=errors)
     return fields

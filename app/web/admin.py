@@ -1,16 +1,18 @@
 """Admin pages: staff users, API keys, the audit trail, the outbox and the resort's settings."""
 import re
-from datetime import UTC
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import marshmallow as ma
 from flask import g, render_template, request, url_for
 from markupsafe import Markup, escape
 
+from app import scopes
 from app.auth import requires
 from app.core.errors import RuleViolation
 from app.models import Role
-from app.schemas.accounts import ApiKeyCreateSchema, UserCreateSchema, UserUpdateSchema
+from app.models.base import utcnow
+from app.schemas.accounts import ApiKeyCreateSchema, ApiKeyUpdateSchema, UserCreateSchema, UserUpdateSchema
 from app.schemas.audit import AuditQuerySchema
 from app.schemas.tenants import TenantSettingsUpdateSchema
 from app.services import accounts, api_keys, audit, outbox, tenants
@@ -80,11 +82,56 @@ def update_user(user_id):
     return render_template("admin/_user_row.html", user=user, roles=list(Role), errors={})
 
 
+# The scope choices on the API keys page: the wildcards first, then each scope with what it allows.
+SCOPE_OPTIONS = [("*", "Everything (*)"), ("*:read", "Read everything (*:read)"),
+                 *((name, f"{name}: {text}") for name, text in scopes.SCOPES.items())]
+
+
+def expiry_day(expires_at) -> str:
+    """The resort's date a key expires after, as the form shows it ("" for never)."""
+    if expires_at is None:
+        return ""
+    return (expires_at - timedelta(microseconds=1)).astimezone(ZoneInfo(current_tenant().timezone)).date().isoformat()
+
+
+def _key_context(**extra) -> dict:
+    return {"roles": list(Role), "scope_options": SCOPE_OPTIONS, "widget_scopes": scopes.BOOKING_WIDGET,
+            "now": utcnow(), "local_time": local_time, "zone": current_tenant().timezone, "expiry_day": expiry_day,
+            **extra}
+
+
+def _expiry_override(form_name: str = "expires_on") -> dict:
+    """The form's expiry date as the schema's `expires_at`: the end of that day in the resort's timezone.
+
+    An edit form that leaves the shown date as it was leaves the expiry alone (it may be a time of day set by the API).
+    """
+    if form_name not in request.form or request.form[form_name] == request.form.get("expires_shown"):
+        return {}
+    text = request.form[form_name].strip()
+    if not text:
+        return {"expires_at": None}
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise RuleViolation("Please correct the highlighted fields.",
+                            errors={form_name: ["Enter a date like 2027-06-30."]}) from None
+    end = datetime.combine(day + timedelta(days=1), time(), tzinfo=ZoneInfo(current_tenant().timezone))
+    return {"expires_at": end.isoformat()}
+
+
+def _key_form_errors(exc):
+    """Schema and service errors named as the form names them (`expires_at` is typed as `expires_on`)."""
+    if exc.errors and "expires_at" in exc.errors:
+        exc.errors = {("expires_on" if k == "expires_at" else k): v for k, v in exc.errors.items()}
+    return exc
+
+
 @bp.get("/api-keys")
 @requires(Role.ADMIN)
 def keys():
-    """API keys with revoke buttons, and the create form."""
-    return render_template("admin/api_keys.html", keys=api_keys.list_api_keys(), roles=list(Role), errors={}, form={})
+    """API keys with their scopes, expiry and own rate limit, edit and revoke buttons, and the create form."""
+    return render_template("admin/api_keys.html", keys=api_keys.list_api_keys(), errors={}, form={},
+                           chosen=["*"], **_key_context())
 
 
 @bp.post("/api-keys")
@@ -92,17 +139,50 @@ def keys():
 def create_key():
     """Create a key and show its secret once."""
     try:
-        key, secret = api_keys.create_api_key(created_by_id=g.principal.id, **load_form(ApiKeyCreateSchema()))
+        fields = load_form(ApiKeyCreateSchema(), overrides=_expiry_override())
+        key, secret = api_keys.create_api_key(created_by_id=g.principal.id, **fields)
     except FORM_ERRORS as exc:
-        return render_form_error("admin/_key_form.html", exc, roles=list(Role))
-    return render_template("admin/_key_created.html", key=key, secret=secret, roles=list(Role))
+        return render_form_error("admin/_key_form.html", _key_form_errors(exc),
+                                 chosen=request.form.getlist("scopes"), **_key_context())
+    return render_template("admin/_key_created.html", key=key, secret=secret, errors={}, form={}, chosen=["*"],
+                           **_key_context())
+
+
+@bp.get("/api-keys/<uuid:key_id>")
+@requires(Role.ADMIN)
+def key_row(key_id):
+    """One key's row (what an edit's Cancel puts back)."""
+    return render_template("admin/_key_row.html", key=api_keys.get_api_key(key_id=key_id), **_key_context())
+
+
+@bp.get("/api-keys/<uuid:key_id>/edit")
+@requires(Role.ADMIN)
+def edit_key(key_id):
+    """One key's row as a form: scopes, expiry and own rate limit."""
+    key = api_keys.get_api_key(key_id=key_id)
+    return render_template("admin/_key_edit_row.html", key=key, errors={}, form={}, chosen=key.scopes,
+                           **_key_context())
+
+
+@bp.post("/api-keys/<uuid:key_id>")
+@requires(Role.ADMIN)
+def update_key(key_id):
+    """Save a key's scopes, expiry and rate limit; it applies from the key's next request."""
+    try:
+        fields = load_form(ApiKeyUpdateSchema(), partial=True, overrides=_expiry_override())
+        version = request.form.get("version", type=int)
+        key = api_keys.update_api_key(key_id=key_id, expected_version=version, **fields)
+    except FORM_ERRORS as exc:
+        return render_form_error("admin/_key_edit_row.html", _key_form_errors(exc), key=api_keys.get_api_key(key_id=key_id),
+                                 chosen=request.form.getlist("scopes"), **_key_context())
+    return render_template("admin/_key_row.html", key=key, **_key_context())
 
 
 @bp.post("/api-keys/<uuid:key_id>/revoke")
 @requires(Role.ADMIN)
 def revoke_key(key_id):
     """Revoke a key."""
-    return render_template("admin/_key_row.html", key=api_keys.revoke_api_key(key_id=key_id))
+    return render_template("admin/_key_row.html", key=api_keys.revoke_api_key(key_id=key_id), **_key_context())
 
 
 @bp.get("/audit")
@@ -126,11 +206,15 @@ def audit_log():
 @bp.route("/settings", methods=["GET", "POST"])
 @requires(Role.ADMIN)
 def settings():
-    """Business name, contact details, timezone, currency, tax and vaccine warning window."""
+    """Business name, contact details, timezone, currency, tax, vaccine warning window and CORS origins."""
     tenant = tenants.get_tenant(subdomain=current_tenant().subdomain)
     if request.method == "POST":
+        # One origin per line in the form; the schema and the service take a list.
+        origins = ({"cors_origins": [line.strip() for line in request.form["cors_origins"].splitlines() if line.strip()]}
+                   if "cors_origins" in request.form else {})
         try:
-            tenant = tenants.update_settings(tenant_id=tenant.id, **load_form(TenantSettingsUpdateSchema(), partial=True))
+            tenant = tenants.update_settings(tenant_id=tenant.id,
+                                             **load_form(TenantSettingsUpdateSchema(), partial=True, overrides=origins))
         except RuleViolation as exc:
             return render_form_error("admin/_settings_form.html", exc, tenant=tenant)
         return render_template("admin/_settings_form.html", tenant=tenant, errors={}, form={}, saved=True)

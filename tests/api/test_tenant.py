@@ -5,7 +5,8 @@ from app.models import Role
 def test_me_describes_the_key(client, tenant_a):
     me = client.get("/api/v1/me", headers=tenant_a.headers(Role.MANAGER)).json
     assert me == {"kind": "api_key", "id": str(tenant_a.key_ids[Role.MANAGER]), "name": "MANAGER key",
-                  "role": "MANAGER", "tenant": tenant_a.subdomain}
+                  "role": "MANAGER", "tenant": tenant_a.subdomain, "scopes": ["*"], "expires_at": None,
+                  "rate_limit": "500 per 15 minutes"}
 
 
 def test_settings_are_readable_by_staff_and_editable_by_admins(client, tenant_a, tenant_b):

@@ -1,5 +1,5 @@
 """GET /api/v1/expiring-vaccinations and POST /api/v1/pets/{id}/vaccine-reminders: one resort's pets only, paged in a
-constant number of queries, reminders queued in the outbox (and once per Idempotency-Key)."""
+constant number of queries, reminders queued in the outbox."""
 import uuid
 from datetime import date, timedelta
 
@@ -97,15 +97,6 @@ def test_remind_with_nothing_in_the_window_or_a_bad_one_is_a_422_naming_it(app, 
     unknown = client.post(f"/api/v1/pets/{pet}/vaccine-reminders", headers=tenant_a.headers(), json={"when": "now"})
     assert unknown.status_code == 422 and "when" in str(unknown.get_json())
     assert _messages(app) == []
-
-
-def test_a_retried_remind_with_the_same_idempotency_key_sends_nothing_new(app, client, tenant_a):
-    pet = _household(app, tenant_a, expiring=(4,))
-    headers = tenant_a.headers(**{"Idempotency-Key": "remind-1"})
-    first = client.post(f"/api/v1/pets/{pet}/vaccine-reminders", headers=headers, json={})
-    again = client.post(f"/api/v1/pets/{pet}/vaccine-reminders", headers=headers, json={})
-    assert first.status_code == again.status_code == 202 and again.headers["Idempotent-Replayed"] == "true"
-    assert again.get_json() == first.get_json() and len(_messages(app)) == 1
 
 
 def test_the_vaccine_routes_are_documented_with_examples_and_errors(client):
