@@ -91,6 +91,11 @@ ENDPOINT_SCOPES: dict[str, dict[str, str | None]] = {
     "webhooks.Ping": {"POST": "webhooks:manage"},
     "webhooks.Deliveries": {"GET": "webhooks:manage"},
     "webhooks.Redeliver": {"POST": "webhooks:manage"},
+    "outbox_messages.RetryMessage": {"POST": "admin"},
+    # message wording is the resort's settings (customer notices, staff invitations and resets)
+    "message_templates.MessageTemplates": {"GET": "admin"},
+    "message_templates.MessageTemplateByName": {"GET": "admin", "PUT": "admin", "DELETE": "admin"},
+    "message_templates.MessageTemplatePreview": {"POST": "admin"},  # renders a draft; writes nothing
     # catalog
     "catalog_services.Services": _rw("catalog", write=("POST",)),
     "catalog_services.ServiceById": _rw("catalog", write=("PATCH", "DELETE")),
@@ -117,6 +122,8 @@ ENDPOINT_SCOPES: dict[str, dict[str, str | None]] = {
     "pets.PetVaccinations": _rw("pets", write=("POST",)),
     "pets.PetVaccination": _rw("pets", read=(), write=("PATCH", "DELETE")),
     "pets.VaccinationDocument": _rw("pets", write=("PUT",)),
+    "vaccine_reminders.ExpiringVaccinations": _rw("pets"),
+    "vaccine_reminders.VaccineReminders": _rw("pets", read=(), write=("POST",)),  # queues reminders to the household
     # reservations
     "availability.Availability": {"GET": "availability:read"},
     "availability.DaySheet": _rw("reservations"),

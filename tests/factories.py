@@ -100,8 +100,11 @@ def _idempotency_rows(app, fx) -> None:
 @row_maker
 def _message_rows(app, fx) -> None:
     """A resort's own wording for one message (message_templates)."""
+    from flask import g
+
     from app.services import templates
 
+    g.principal_role = Role.MANAGER
     templates.save_template(kind="arrival_reminder", channel="SMS", subject="", body="See {pet_names} tomorrow!")
 
 

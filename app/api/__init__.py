@@ -11,6 +11,7 @@ from app.api import (
     billing,
     customers,
     kennels,
+    notices,
     outbox,
     pets,
     platform,
@@ -37,6 +38,7 @@ TENANT_BLUEPRINTS += [customers.blp, pets.blp, vaccine_requirements.blp]
 TENANT_BLUEPRINTS += [reservations.blp, availability.blp]
 TENANT_BLUEPRINTS += billing.BLUEPRINTS
 TENANT_BLUEPRINTS += [reports.blp, webhooks.blp]
+TENANT_BLUEPRINTS += [notices.blp, notices.vaccines_blp]
 
 
 # Query strings follow each schema's own `unknown` (RAISE): a misspelt filter is a 422, not ignored.

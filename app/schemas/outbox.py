@@ -27,3 +27,12 @@ class OutboxQuerySchema(QuerySchema):
     """Filter the outbox by delivery state."""
 
     state = ma.fields.Enum(MessageState, metadata={"example": "DEAD"})
+
+
+RETRIED_EXAMPLE = {
+    "id": "9b2f8a4e-3c1d-4e5f-8a7b-6c5d4e3f2a1b", "created_at": "2026-03-01T09:30:00+00:00", "channel": "EMAIL",
+    "kind": "booking_confirmation", "recipient": "ann@example.com", "subject": "Booking confirmed: Rex at Happy Paws",
+    "state": "PENDING", "attempts": 0, "next_attempt_at": "2026-03-01T11:02:00+00:00",
+    "last_error": "SMTP ConnectionRefusedError: [Errno 111] Connection refused", "provider": None, "sent_at": None,
+    "customer_id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+}

@@ -12,9 +12,9 @@ from sqlalchemy.exc import IntegrityError
 
 from app.core.errors import Conflict, RuleViolation, Unauthorized
 from app.core.extensions import db
-from app.models import PasswordResetToken, Role, User
+from app.models import Channel, OutboxMessage, PasswordResetToken, Role, User
 from app.models.base import utcnow
-from app.services import audit, mail, sessions
+from app.services import audit, mail, sessions, templates
 from app.services.rows import expect_version, one_or_404, refuse_stale
 from app.tenancy import tenant_url
 
@@ -40,6 +40,7 @@ def _dummy_hash() -> str:
     return _DUMMY_HASHES[id(hasher)]
 MIN_PASSWORD_LENGTH = 10
 RESET_TOKEN_TTL = timedelta(hours=1)
+RESET_TOKEN_TTL_WORDS = "one hour"  # {valid_for} in the invitation and reset emails
 INVALID_LOGIN = "Invalid email or password."
 
 
@@ -87,7 +88,7 @@ def create_user(*, email: str, name: str, role: Role = Role.STAFF, password: str
         raise Conflict("A user with this email already exists.", errors={"email": ["Already in use."]}) from None
     audit.record("user.created", "user", user.id, changes={"role": user.role.value, "email": email})
     if password is None:
-        _issue_reset_token(user, subject="Set your Tailtown password", kind="invitation")
+        _issue_reset_token(user, kind="invitation")
     db.session.commit()  # the invitation is sent once this commits (app/services/outbox.py)
     return user
 
@@ -156,14 +157,32 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _issue_reset_token(user: User, *, subject: str, kind: str = "password_reset"):
-    """Store a new token's hash and queue the email carrying it; returns the queued message."""
+def _issue_reset_token(user: User, *, kind: str = "password_reset"):
+    """Store a new token's hash and queue the email carrying it, in the resort's wording; returns the message."""
     token = secrets.token_urlsafe(32)
     db.session.add(PasswordResetToken(user_id=user.id, token_hash=_token_hash(token),
                                       expires_at=utcnow() + RESET_TOKEN_TTL))
     link = tenant_url(url_for("auth.reset_password", token=token))
-    return mail.queue_email(to=user.email, subject=subject, secret=token, kind=kind,
-                            body=f"Hello {user.name},\n\nUse this link within one hour to set your password:\n{link}\n")
+    subject, body = templates.render(templates.get_template(kind=kind, channel=Channel.EMAIL), {
+        **templates.resort_values(), "user_name": user.name, "link": link, "valid_for": RESET_TOKEN_TTL_WORDS})
+    # queue_email stores the body with the token masked; the token itself waits apart until the mail is sent.
+    return mail.queue_email(to=user.email, subject=subject, secret=token, kind=kind, body=body)
+
+
+def link_is_live(token: str) -> bool:
+    """Whether a reset or invitation token can still be used (unused, unexpired): a resent mail must work."""
+    row = db.session.execute(db.select(PasswordResetToken.id).where(
+        PasswordResetToken.token_hash == _token_hash(token), PasswordResetToken.used_at.is_(None),
+        PasswordResetToken.expires_at > utcnow())).first()
+    return row is not None
+
+
+def _erase_dead_links(user: User) -> None:
+    """Every token of the user is spent: drop the copies the outbox still holds (the development outbox keeps
+    a sent link so it can be clicked; a dead letter keeps one for a retry)."""
+    db.session.execute(db.update(OutboxMessage).where(
+        OutboxMessage.recipient == user.email, OutboxMessage.kind.in_(templates.ACCOUNT_KINDS),
+        OutboxMessage.secret.is_not(None)).values(secret=None).execution_options(synchronize_session=False))
 
 
 def request_password_reset(*, email: str) -> None:
@@ -171,7 +190,7 @@ def request_password_reset(*, email: str) -> None:
     user = db.session.execute(db.select(User).where(User.email == normalize_email(email))).scalar_one_or_none()
     if user is None or not user.active:
         return
-    _issue_reset_token(user, subject="Reset your Tailtown password")
+    _issue_reset_token(user)
     audit.record("auth.password_reset_requested", "user", user.id, actor_override=("user", user.id, user.name))
     db.session.commit()
 
@@ -194,6 +213,7 @@ def reset_password(*, token: str, password: str) -> User:
         .values(used_at=utcnow())
     )
     sessions.end_all_sessions(user_id=user.id)  # whoever knew the old password is signed out too
+    _erase_dead_links(user)
     audit.record("auth.password_reset", "user", user.id, actor_override=("user", user.id, user.name))
     db.session.commit()
     return user

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from loguru import logger
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -80,8 +80,7 @@ def names(items: list[str]) -> str:
 
 
 def _resort() -> dict[str, str]:
-    tenant = db.session.get(Tenant, current_tenant().id)  # the address is not in the cached TenantInfo
-    return {"resort_name": tenant.name, "resort_address": tenant.address, "resort_phone": tenant.phone}
+    return templates.resort_values()
 
 
 def _household(customer: Customer) -> dict[str, str]:
@@ -293,12 +292,27 @@ class PetVaccines:
 MAX_WINDOW_DAYS = 400
 
 
+def default_window() -> tuple[date, date]:
+    """The Vaccines list's window: the last 30 days to the reminder (or warning) horizon, the resort's dates."""
+    from app.services.compliance import tenant_today
+
+    today, tenant = tenant_today(), current_tenant()
+    return today - timedelta(days=30), today + timedelta(days=max(tenant.vaccine_warning_days,
+                                                                   tenant.vaccine_reminder_days))
+
+
+def _check_window(start: date, end: date, names: tuple[str, str] = ("from", "to")) -> None:
+    """Refuse a window that ends before it starts or spans more than MAX_WINDOW_DAYS, naming its end."""
+    first, last = names
+    if end < start:
+        raise RuleViolation("The window ends before it starts.", errors={last: [f"Must be on or after '{first}'."]})
+    if (end - start).days > MAX_WINDOW_DAYS:
+        raise RuleViolation("The window is too long.", errors={last: [f"At most {MAX_WINDOW_DAYS} days after '{first}'."]})
+
+
 def expiring_vaccines(*, start: date, end: date) -> list[PetVaccines]:
     """Every pet with a current record expiring in [start, end], soonest first (one query)."""
-    if end < start:
-        raise RuleViolation("The window ends before it starts.", errors={"to": ["Must be on or after 'from'."]})
-    if (end - start).days > MAX_WINDOW_DAYS:
-        raise RuleViolation("The window is too long.", errors={"to": [f"At most {MAX_WINDOW_DAYS} days after 'from'."]})
+    _check_window(start, end)
     rows = db.session.execute(_current_records(start, end).order_by(Vaccination.expires_on, Pet.name, Pet.id)).all()
     pets: dict[uuid.UUID, PetVaccines] = {}
     for record, pet, owner in rows:
@@ -306,16 +320,68 @@ def expiring_vaccines(*, start: date, end: date) -> list[PetVaccines]:
     return list(pets.values())
 
 
-def remind_pet(*, pet_id: uuid.UUID, start: date, end: date) -> int:
+@dataclass(frozen=True)
+class ExpiringRecord:
+    """One row of the API's list: a record, its pet and household."""
+
+    vaccination_id: uuid.UUID
+    vaccine: str
+    expires_on: date
+    expired: bool
+    days_left: int
+    pet_id: uuid.UUID
+    pet_name: str
+    customer_id: uuid.UUID
+    customer_name: str
+
+
+def page_expiring(*, page: int, page_size: int, start: date | None = None,
+                  end: date | None = None) -> tuple[list[ExpiringRecord], int]:
+    """One page of the records expiring in the window (soonest first) and the total: two queries, any page size."""
+    from app.core.pagination import MAX_PAGE
+    from app.services.compliance import tenant_today
+
+    fallback = default_window()
+    start, end = start or fallback[0], end or fallback[1]
+    _check_window(start, end, ("start", "end"))
+    if page > MAX_PAGE:
+        raise RuleViolation("Page out of range.", errors={"page": [f"At most {MAX_PAGE:,}."]})
+    query = _current_records(start, end)
+    total = db.session.execute(select(func.count()).select_from(
+        query.with_only_columns(Vaccination.id).order_by(None).subquery())).scalar_one()
+    rows = db.session.execute(query.order_by(Vaccination.expires_on, Pet.name, Vaccination.id)
+                              .limit(page_size).offset((page - 1) * page_size)).all()
+    today = tenant_today()
+    return [ExpiringRecord(record.id, record.vaccine, record.expires_on, record.expires_on < today,
+                           (record.expires_on - today).days, pet.id, pet.name, owner.id, owner.full_name)
+            for record, pet, owner in rows], total
+
+
+@dataclass(frozen=True)
+class Reminded:
+    """What one remind queued."""
+
+    pet_id: uuid.UUID
+    records: int
+    message_ids: list[uuid.UUID]
+    start: date
+    end: date
+
+
+def remind_pet(*, pet_id: uuid.UUID, start: date | None = None, end: date | None = None,
+               names: tuple[str, str] = ("from", "to")) -> Reminded:
     """Staff's "remind": queue a reminder now for each of the pet's records expiring in the window."""
+    fallback = default_window()
+    start, end = start or fallback[0], end or fallback[1]
     if db.session.execute(select(Pet.id).where(Pet.id == pet_id)).first() is None:
         raise NotFound("Pet not found.")
+    _check_window(start, end, names)
     rows = db.session.execute(_current_records(start, end).where(Pet.id == pet_id)).all()
     if not rows:
         raise RuleViolation("Nothing to remind about.", errors={"pet_id": [
             "This pet has no vaccine expiring in the window."]})
-    resort = _resort()
+    resort, messages = _resort(), []
     for record, pet, customer in rows:
-        _send("vaccine_reminder", customer, _vaccine_values(resort, record, pet, customer))
+        messages += _send("vaccine_reminder", customer, _vaccine_values(resort, record, pet, customer))
     db.session.commit()
-    return len(rows)
+    return Reminded(pet_id, len(rows), [m.id for m in messages], start, end)

@@ -9,11 +9,13 @@ from loguru import logger
 from sqlalchemy import and_, func, or_, select, update
 
 from app import jobs
+from app.core.errors import Conflict, NotFound, RuleViolation
 from app.core.extensions import db
 from app.core.pagination import paginate
 from app.models import ContactMethod, Customer, OutboxMessage
 from app.models.base import utcnow
 from app.models.mail import SECRET_ERASED, SECRET_MARKER, Channel, MessageState
+from app.services import audit
 from app.tenancy import current_tenant, unscoped
 
 DELIVER = "outbox.deliver"
@@ -174,6 +176,46 @@ def sweep() -> int:
     if rows:
         logger.info("outbox sweep enqueued {} messages", len(rows))
     return len(rows)
+
+
+def get_message(*, message_id: uuid.UUID) -> OutboxMessage:
+    """One message of the current tenant (404 for another tenant's, as for none)."""
+    message = db.session.execute(select(OutboxMessage).where(OutboxMessage.id == message_id)).scalar_one_or_none()
+    if message is None:
+        raise NotFound("Message not found.")
+    return message
+
+
+def retry_message(*, message_id: uuid.UUID) -> OutboxMessage:
+    """Give a dead letter a fresh set of attempts: back to PENDING, attempts 0, delivered after the commit (audited).
+
+    Only a DEAD message is retried (409 otherwise: a pending one is already on its way, a sent one must not
+    go twice), and the state change is one conditional UPDATE, so two clicks retry it once. A staff email
+    whose link can no longer be used (expired, used, or erased) is refused: resending it would only annoy.
+    """
+    from app.services import accounts
+
+    message = get_message(message_id=message_id)
+    if message.state != MessageState.DEAD:
+        raise Conflict(f"Only a dead letter can be retried; this message is {message.state.value}.",
+                       errors={"state": [f"Is {message.state.value}, not DEAD."]})
+    if SECRET_MARKER in message.body and (message.secret is None or not accounts.link_is_live(message.secret)):
+        raise RuleViolation("The link in this message has expired or been used; send a new invitation or reset.",
+                            errors={"message_id": ["Its link can no longer be used."]})
+    attempts = message.attempts
+    retried = db.session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.state == MessageState.DEAD)
+        .values(state=MessageState.PENDING, attempts=0, next_attempt_at=utcnow(), locked_until=None)
+        .execution_options(synchronize_session=False)).rowcount
+    if not retried:
+        db.session.rollback()
+        raise Conflict("Someone retried this message a moment ago.", errors={"state": ["No longer DEAD."]})
+    audit.record("outbox_message.retried", "outbox_message", message_id,
+                 changes={"state": {"old": "DEAD", "new": "PENDING"}, "attempts": {"old": attempts, "new": 0}})
+    jobs.after_commit(db.session, DELIVER, tenant_id=current_tenant().id, message_id=str(message_id))
+    db.session.commit()
+    return db.session.execute(select(OutboxMessage).where(OutboxMessage.id == message_id)
+                              .execution_options(populate_existing=True)).scalar_one()
 
 
 def _listing(state: MessageState | None):

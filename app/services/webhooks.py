@@ -100,7 +100,8 @@ def _queue_collected_events(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
-    endpoints = list(session.execute(select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True))).scalars())
+    with session.no_autoflush:  # look first; flush only when something will be described
+        endpoints = list(session.execute(select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True))).scalars())
     if not endpoints:
         return
     session.flush()  # every row complete (ids, versions, defaults) before it is described

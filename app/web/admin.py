@@ -28,7 +28,8 @@ RESOURCE_PAGES = {"customer": ("customer_pages.show", "customer_id", ""), "pet":
                   "user": ("admin.users", None, "user-"), "api_key": ("admin.keys", None, "key-"),
                   "kennel": ("kennel_pages.index", None, "row-"), "service": ("catalog.services", None, "service-"),
                   "addon": ("catalog.addons", None, "addon-"), "price_rule": ("catalog.price_rules", None, "rule-"),
-                  "vaccine_requirement": ("settings.vaccines", None, ""), "tenant": ("admin.settings", None, "")}
+                  "vaccine_requirement": ("settings.vaccines", None, ""), "tenant": ("admin.settings", None, ""),
+                  "outbox_message": ("admin.outbox_page", None, "message-")}
 
 
 def audit_link(kind: str, row_id, action: str = "") -> str | None:
@@ -237,12 +238,18 @@ def import_customers():
     return render_template("admin/import.html", columns=COLUMNS, report=report), (422 if report.problems else 200)
 
 
-URL = re.compile(r"https?://[^\s<>\"'\[\]]+")  # a [note] after a link is not part of it
+# A [note] after a link is not part of it, nor is a full stop or bracket that ends the sentence around it.
+URL = re.compile(r"https?://[^\s<>\"'\[\]]+?(?=[.,;:!?)]*(?:[\s<>\"'\[\]]|$))")
 
 
 def linkify(text: str) -> Markup:
     """Escape a message body and make its URLs clickable (so an invite can be finished from the Outbox page)."""
     return Markup(URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', str(escape(text))))
+
+
+def _outbox_helpers() -> dict:
+    return {"shown_body": outbox.shown_body, "linkify": linkify, "local_time": local_time,
+            "zone": current_tenant().timezone}
 
 
 @bp.get("/outbox")
@@ -251,5 +258,15 @@ def outbox_page():
     """The resort's recent messages with their delivery state, and how far delivery is behind."""
     messages = outbox.list_messages(limit=OUTBOX_PAGE_SIZE)
     return render_template("admin/outbox.html", messages=messages, stats=outbox.outbox_stats(),
-                           queue=outbox.queue_overview(), shown_body=outbox.shown_body, linkify=linkify,
-                           local_time=local_time, zone=current_tenant().timezone)
+                           queue=outbox.queue_overview(), **_outbox_helpers())
+
+
+@bp.post("/outbox/<uuid:message_id>/retry")
+@requires(Role.MANAGER)
+def retry_message(message_id):
+    """Retry a dead letter (htmx: the row comes back PENDING, or with the reason it cannot be retried)."""
+    try:
+        message, error, status = outbox.retry_message(message_id=message_id), None, 200
+    except FORM_ERRORS as exc:
+        message, error, status = outbox.get_message(message_id=message_id), exc.message, exc.status_code
+    return render_template("admin/_outbox_row.html", m=message, retry_error=error, **_outbox_helpers()), status

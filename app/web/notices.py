@@ -1,17 +1,16 @@
 """Message pages: the resort's templates with a live preview, the Vaccines page, and the public opt-out routes."""
 import hmac
 import uuid
-from datetime import date, timedelta
+from datetime import date
 
 from flask import abort, current_app, render_template, request
 
 from app.auth import requires
-from app.core.errors import NotFound, RuleViolation
+from app.core.errors import NotFound, PermissionDenied, RuleViolation
 from app.core.extensions import csrf
 from app.models import Role
 from app.services import notices, optout, templates
 from app.services.compliance import tenant_today
-from app.tenancy import current_tenant
 from app.web.common import FORM_ERRORS, page_blueprint
 
 bp = page_blueprint("notice_pages", __name__)
@@ -25,19 +24,19 @@ public = page_blueprint("optout", __name__, signed_in=False)
 @requires(Role.MANAGER)
 def template_list():
     """Every message kind on both channels, marked custom or default."""
-    return render_template("notices/templates.html", items=templates.list_templates())
+    return render_template("notices/templates.html", items=templates.list_templates(), may_edit=templates.may_edit)
 
 
 def _editor(kind: str, channel: str, *, subject: str, body: str, errors: dict | None = None,
             status: int = 200, saved: bool = False, custom: bool = False):
-    kind_ = templates.kind_of(kind)
-    channel_ = templates.channel_of(channel)
+    kind_, channel_ = templates.resolve(kind, channel)
     try:
         preview = templates.preview(kind=kind, channel=channel, subject=subject, body=body) if not errors else None
     except RuleViolation as exc:
         preview, errors, status = None, exc.errors, 422
     return render_template("notices/template_edit.html", kind=kind_, channel=channel_, subject=subject, body=body,
-                           preview=preview, errors=errors or {}, saved=saved, custom=custom), status
+                           preview=preview, errors=errors or {}, saved=saved, custom=custom,
+                           may_edit=templates.may_edit(kind_)), status
 
 
 @bp.get("/admin/templates/<kind>/<channel>")
@@ -70,6 +69,9 @@ def template_save(kind: str, channel: str):
     subject, body = request.form.get("subject", ""), request.form.get("body", "")
     try:
         templates.save_template(kind=kind, channel=channel, subject=subject, body=body)
+    except PermissionDenied as exc:
+        return _editor(kind, channel, subject=subject, body=body, errors={"body": [exc.message]}, status=403,
+                       custom=True)
     except RuleViolation as exc:
         return _editor(kind, channel, subject=subject, body=body, errors=exc.errors, status=422, custom=True)
     return _editor(kind, channel, subject=subject, body=body, saved=True, custom=True)
@@ -79,11 +81,8 @@ def template_save(kind: str, channel: str):
 
 
 def _window() -> tuple[date, date]:
-    today = tenant_today()
     errors, days = {}, {}
-    defaults = {"from": today - timedelta(days=30),
-                "to": today + timedelta(days=max(current_tenant().vaccine_warning_days,
-                                                 current_tenant().vaccine_reminder_days))}
+    defaults = dict(zip(("from", "to"), notices.default_window(), strict=True))
     for name, fallback in defaults.items():
         raw = request.values.get(name, "").strip()
         try:
@@ -114,7 +113,7 @@ def remind(pet_id: uuid.UUID):
     """Send the household a reminder now for the pet's vaccines expiring in the window."""
     start, end = _window()
     try:
-        count = notices.remind_pet(pet_id=pet_id, start=start, end=end)
+        count = notices.remind_pet(pet_id=pet_id, start=start, end=end).records
     except FORM_ERRORS as exc:
         return render_template("notices/_reminded.html", pet_id=pet_id, message=exc.message, count=0), \
             exc.status_code

@@ -101,6 +101,34 @@ def test_a_message_is_sent_once_however_often_it_is_handed_to_delivery(app, tena
     assert len(smtp.messages) == 1
 
 
+def test_a_message_whose_worker_died_mid_send_is_swept_once_its_lease_runs_out(app, tenant_a, smtp):  # noqa: F811
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from app.models.base import utcnow
+
+    with app.app_context(), _as(app, tenant_a):
+        message_id = queue_email(to="lease@example.com", subject="Lease", body="l").id
+        db.session.info.pop(jobs._AFTER_COMMIT)
+        db.session.commit()
+        claimed = dict(state=MessageState.SENDING, attempts=1)
+        db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id)  # a worker's claim, then it died
+                           .values(**claimed, locked_until=utcnow() + timedelta(seconds=60)))
+        db.session.commit()
+    with app.app_context():
+        assert outbox.sweep() == 0  # the lease still holds: maybe that worker is only slow
+    with app.app_context(), _as(app, tenant_a):
+        db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id)
+                           .values(locked_until=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+    with app.app_context():
+        assert outbox.sweep() == 1
+        run_inline_jobs()
+    (row,) = _all_messages(app)
+    assert row.state == MessageState.SENT and row.attempts == 2 and len(smtp.messages) == 1
+
+
 @pytest.mark.postgres
 def test_two_workers_racing_for_one_message_send_it_once(app, tenant_a, smtp):  # noqa: F811
     with app.app_context(), _as(app, tenant_a):

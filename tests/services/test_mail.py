@@ -109,3 +109,22 @@ def test_a_change_that_rolls_back_queues_and_sends_nothing(app, client, tenant_a
     again = client.post("/api/v1/users", headers=tenant_a.headers(), json={"email": "x@alpha.example", "name": "X"})
     assert (first.status_code, again.status_code) == (201, 409)
     assert len(_messages(app)) == 1 and len(smtp.messages) == 1
+
+
+def test_a_used_reset_link_is_erased_from_the_development_outbox_too(app, client, tenant_a, tenant_b):
+    """No mail server: the Outbox keeps a sent link so it can be clicked, until the token is spent."""
+    import re
+
+    from tests.conftest import csrf_from
+
+    for fx in (tenant_a, tenant_b):
+        client.post("/api/v1/users", headers=fx.headers(), json={"email": f"u@{fx.subdomain}.example", "name": "U"})
+    (a_row,), (b_row,) = _messages(app, tenant_a.id), _messages(app, tenant_b.id)
+    link = re.search(r"(/reset-password\?token=\S+)", a_row.rendered_body()).group(1)
+    page = client.get(link, base_url=tenant_a.base_url)
+    done = client.post(link, base_url=tenant_a.base_url, data={"password": "a-brand-new-password",
+                                                               "csrf_token": csrf_from(page.get_data(as_text=True))})
+    assert done.status_code == 302
+    (a_row,), (b_row,) = _messages(app, tenant_a.id), _messages(app, tenant_b.id)
+    assert a_row.secret is None and "[link removed once sent]" in a_row.rendered_body()
+    assert b_row.secret is not None  # the other resort's newcomer can still use theirs

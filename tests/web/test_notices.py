@@ -176,3 +176,29 @@ def test_stop_on_the_sms_webhook_opts_out_that_resorts_household_only(app, tenan
     assert ok.status_code == 200 and ok.get_json() == {"action": "stop"} and missing.status_code == 422
     stopped = {c.id: c.sms_opt_out_at is not None for c in _rows(app, Customer)}
     assert stopped == {a_customer: True, b_customer: False}
+
+
+def test_staff_emails_are_listed_with_their_preview_and_only_admins_save_them(app, client, tenant_a, tenant_b):
+    invitation = "/admin/templates/invitation/EMAIL"
+    web_login(client, tenant_a, Role.MANAGER)
+    listing = client.get("/admin/templates", base_url=tenant_a.base_url).get_data(as_text=True)
+    assert 'id="template-invitation-EMAIL"' in listing and 'id="template-invitation-SMS"' not in listing
+    assert "admins edit this one" in listing
+    page = client.get(invitation, base_url=tenant_a.base_url).get_data(as_text=True)
+    assert "Only an admin may change this wording." in page and "reset-password?token=sample-token" in page
+    refused = client.post(invitation, base_url=tenant_a.base_url, data={
+        "csrf_token": csrf_from(page), "subject": "Join", "body": "Come {link}"})
+    assert refused.status_code == 403 and _rows(app, MessageTemplate) == []
+    assert client.get("/admin/templates/invitation/SMS", base_url=tenant_a.base_url).status_code == 404
+
+    admin = app.test_client()
+    web_login(admin, tenant_a, Role.ADMIN)
+    page = admin.get(invitation, base_url=tenant_a.base_url).get_data(as_text=True)
+    no_link = admin.post(invitation, base_url=tenant_a.base_url, data={
+        "csrf_token": csrf_from(page), "subject": "Join", "body": "Welcome aboard"})
+    assert no_link.status_code == 422 and "{link}" in no_link.get_data(as_text=True)
+    saved = admin.post(invitation, base_url=tenant_a.base_url, data={
+        "csrf_token": csrf_from(page), "subject": "Join {resort_name}", "body": "Welcome aboard: {link}"})
+    assert saved.status_code == 200
+    (row,) = _rows(app, MessageTemplate)
+    assert row.tenant_id == tenant_a.id and row.kind == "invitation"
