@@ -979,12 +979,15 @@ def settle_cancellation(reservation: Reservation) -> dict:
 
 
 def stay_account(*, reservation_id: uuid.UUID) -> dict:
-    """A stay's money at a glance: its live invoice and totals, payments with refunds, what is due, the household's balance."""
+    """A stay's money at a glance: its live invoice and totals, the voided ones (newest first), payments, what is due, the household's balance."""
     from app.services.reservations import get_reservation  # it imports this module: read it when needed
 
     reservation = get_reservation(reservation_id=reservation_id)  # with its household and pets; 404 otherwise
     invoice = db.session.execute(select(Invoice).where(Invoice.reservation_id == reservation_id,
                                                        Invoice.status != InvoiceStatus.VOID)).scalar_one_or_none()
+    voided = list(db.session.execute(select(Invoice).where(Invoice.reservation_id == reservation_id,
+                                                           Invoice.status == InvoiceStatus.VOID)
+                                     .order_by(Invoice.voided_at.desc(), Invoice.id)).scalars())
     payments = [] if invoice is None else list(db.session.execute(
         select(Payment).where(Payment.invoice_id == invoice.id).order_by(Payment.received_at, Payment.id)).scalars())
     if invoice is None:  # not invoiced yet: the price sold is what is due
@@ -993,7 +996,7 @@ def stay_account(*, reservation_id: uuid.UUID) -> dict:
     else:
         due = balance_of(invoice)
     return {"reservation": reservation, "invoice": invoice, "totals": totals(invoice.lines) if invoice else None,
-            "payments": payments, "due_cents": due, "paid_cents": invoice.paid_cents if invoice else 0,
+            "voided": voided, "payments": payments, "due_cents": due, "paid_cents": invoice.paid_cents if invoice else 0,
             "household_cents": balances([reservation.customer_id])[reservation.customer_id],
             "credit_cents": available_credit(reservation.customer_id), "payable": due > 0}
 
