@@ -118,6 +118,7 @@ def test_a_cancelled_stay_shows_its_voided_invoice_and_the_outcome(app, client, 
     _signed_in(client, tenant_a)
     html = client.get(f"/reservations/{rid}", base_url=tenant_a.base_url).get_data(as_text=True)
     assert f'id="voided-{invoice_id}"' in html and "Reservation cancelled (forfeit)" in html
+    assert "20.00 forfeited (cancellation fee)" in html
     assert "Not invoiced yet" not in html and "No live invoice" in html
 
 
