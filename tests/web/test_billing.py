@@ -234,6 +234,19 @@ def test_the_cancel_form_shows_what_happens_to_the_deposit_before_confirming(app
     assert "If cancelled now" in form and words in form and "20.00" in form
 
 
+def test_a_payment_on_the_page_refreshes_the_cancel_outcome_out_of_band(app, client, world, tenant_a):
+    rid, _ = _booked(app, tenant_a, world, start=1)
+    headers = _signed_in(client, tenant_a)
+    html = client.get(f"/reservations/{rid}", base_url=tenant_a.base_url).get_data(as_text=True)
+    assert f'id="cancel-outcome-{rid}"' in html and "nothing has been paid" in html
+    r = client.post(f"/reservations/{rid}/payments", base_url=tenant_a.base_url, headers=headers,
+                    data={"amount": "20.00", "method": "CASH"})
+    html = r.get_data(as_text=True)
+    outcome = html[html.index(f'id="cancel-outcome-{rid}"'):]
+    assert r.status_code == 200 and 'hx-swap-oob="true"' in outcome[:200]
+    assert "20.00 paid is forfeited" in outcome[:outcome.index("</p>")]
+
+
 def test_the_cancel_form_says_nothing_was_paid(app, client, world, tenant_a):
     rid, _ = _booked(app, tenant_a, world)
     _signed_in(client, tenant_a)
