@@ -37,6 +37,8 @@ COMPLIANCE = "tests/services/test_compliance.py"
 BOOKING, RULES = "tests/services/test_booking.py", "tests/services/test_booking_rules.py"
 OCCUPANCY, WEIGHTS = "tests/test_occupancy_constraints.py", "tests/test_weights.py"
 RACES = "tests/concurrency/test_service_races.py"
+BILLING, REPRICE = "app/services/billing.py", "tests/services/test_billing_reprice.py"
+STATEFUL, WEB_BILLING = "tests/services/test_billing_stateful.py", "tests/web/test_billing.py"
 AVAILABILITY, RESERVATIONS = "app/services/availability.py", "app/services/reservations.py"
 SCOPES_API, LIMITS_API, CORS_API = "tests/api/test_scopes.py", "tests/api/test_rate_limits.py", "tests/api/test_cors.py"
 RESERVATIONS_MIGRATION = "migrations/versions/d27599a56104_reservations.py"
@@ -253,6 +255,38 @@ MUTATIONS = [
              (("    sa.CheckConstraint('slot >= 1 AND slot <= capacity', name=op.f('ck_kennel_nights_slot_within_capacity')),\n",
                ""),),
              (f"{OCCUPANCY}::test_a_place_number_beyond_the_kennels_capacity_is_refused_by_its_check",)),
+    # --- billing: re-pricing after issue, the panel, aging pages, the board ---------------------------
+    Mutation("reprice-not-called", RESERVATIONS,
+             (("        billing.reprice_issued(reservation, why=", "        0 and billing.reprice_issued(reservation, why="),),
+             (f"{REPRICE}::test_a_longer_stay_adds_the_difference_as_adjustment_lines_and_keeps_the_issued_ones",
+              f"{REPRICE}::test_a_stay_extended_after_check_in_is_billed_at_check_out")),
+    Mutation("reprice-counts-every-adjustment", BILLING,
+             (("            if _priced(line):", "            if True:"),),
+             (f"{REPRICE}::test_other_adjustments_survive_a_re_pricing",)),
+    Mutation("reprice-below-paid-allowed", BILLING,
+             (("        if after < invoice.paid_cents:", "        if False:"),),
+             (f"{REPRICE}::test_a_new_price_below_what_was_paid_is_refused_and_nothing_changes",)),
+    Mutation("reprice-ledger-one-sided", BILLING,
+             (("                debit=max(delta, 0), credit=max(-delta, 0), invoice_id=invoice.id)\n"
+               "        audit.record(\"invoice.repriced\"",
+               "                debit=max(delta, 0), invoice_id=invoice.id)\n        audit.record(\"invoice.repriced\""),),
+             (f"{REPRICE}::test_a_shorter_stay_takes_service_and_tax_off_with_negative_adjustments",
+              f"{STATEFUL}::test_any_sequence_of_money_operations_reconciles")),
+    Mutation("panel-hides-voided", BILLING,
+             (("            \"voided\": voided, \"payments\": payments,", "            \"voided\": [], \"payments\": payments,"),),
+             (f"{WEB_BILLING}::test_voided_invoices_show_struck_with_their_reason_after_the_live_one",)),
+    Mutation("cancel-outcome-stale", "app/web/billing.py",
+             (("            html += _cancel_outcome_oob(reservation_id)\n", "            pass\n"),),
+             (f"{WEB_BILLING}::test_a_payment_on_the_page_refreshes_the_cancel_outcome_out_of_band",)),
+    Mutation("aging-page-ignored", "app/services/reports.py",
+             (("        stmt = stmt.limit(size).offset((page - 1) * size)", "        stmt = stmt.limit(size)"),),
+             ("tests/api/test_reports.py::test_the_aging_households_are_paged_and_the_totals_cover_every_page",)),
+    Mutation("aging-totals-of-the-page", "app/services/reports.py",
+             (("\"balance_cents\": int(owed),", "\"balance_cents\": sum(c[\"balance_cents\"] for c in customers),"),),
+             ("tests/api/test_reports.py::test_the_aging_households_are_paged_and_the_totals_cover_every_page",)),
+    Mutation("board-without-action-labels", "app/web/boards.py",
+             (("            \"labels\": LABELS, \"actions\": ACTIONS,", "            \"labels\": LABELS,"),),
+             ("tests/web/test_reservations.py::test_a_pending_arrival_today_is_on_the_board_with_its_confirm_button",)),
     # --- accounts ----------------------------------------------------------------------------------
     Mutation("expired-token-still-sets-password", "app/services/accounts.py",
              (("    if row is None or row.used_at is not None or row.expires_at <= utcnow():\n",

@@ -85,12 +85,20 @@ class Revenue(MethodView):
 class Aging(MethodView):
     @blp.arguments(AgingQuerySchema, location="query")
     @blp.response(200, AgingSchema)
+    @blp.paginate()
     @_answers(AgingSchema, AGING_EXAMPLE, "customer_id,customer,invoices,oldest_issue_date,days_0-30,days_31-60,days_61-90,days_90+,balance\r\n")
     @_errors
     @requires(Role.MANAGER)
-    def get(self, query):
-        """Open invoice balances per household, in buckets of days since issue (0-30, 31-60, 61-90, 90+)."""
-        report = reports.aging(as_of=query.get("as_of"))
+    def get(self, query, pagination_parameters):
+        """Open invoice balances per household, in buckets of days since issue (0-30, 31-60, 61-90, 90+).
+
+        The households are paged (`page`, `page_size`, `X-Pagination` counts households); the totals
+        cover all of them. `format=csv` downloads every household.
+        """
+        csv = query["format"] == "csv"
+        report = reports.aging(as_of=query.get("as_of"), page=None if csv else pagination_parameters.page,
+                               page_size=pagination_parameters.page_size)
+        pagination_parameters.item_count = report["totals"]["households"]
         return _answer(report, query["format"], reports.aging_csv, f"aging-{report['as_of']}")
 
 

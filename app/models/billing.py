@@ -170,8 +170,10 @@ class InvoiceLine(UUIDPrimaryKey, TenantScoped, db.Model):
         UniqueConstraint("tenant_id", "invoice_id", "position"),
         ForeignKeyConstraint(["tenant_id", "invoice_id"], ["invoices.tenant_id", "invoices.id"]),
         CheckConstraint("quantity >= 1", name="quantity_positive"),
-        CheckConstraint("(kind = 'DISCOUNT' AND amount_cents <= 0) OR (kind <> 'DISCOUNT' AND amount_cents >= 0)",
-                        name="sign_follows_kind"),
+        # Snapshot lines keep their kind's sign; an adjustment may take either (a re-priced, shorter stay is a
+        # negative SERVICE and TAX adjustment, so revenue by kind and tax collected stay exact).
+        CheckConstraint("adjustment OR (kind = 'DISCOUNT' AND amount_cents <= 0) "
+                        "OR (kind <> 'DISCOUNT' AND amount_cents >= 0)", name="sign_follows_kind"),
     )
 
     invoice_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)

@@ -117,6 +117,8 @@ class AgedCustomerSchema(ma.Schema):
 
 
 class AgingTotalsSchema(ma.Schema):
+    households = ma.fields.Integer(metadata={"description": "Households owing anything (every page; the "
+                                                            "`X-Pagination` total)."})
     invoices = ma.fields.Integer()
     balance_cents = ma.fields.Integer()
     buckets = BUCKETS
@@ -126,8 +128,10 @@ class AgingSchema(ma.Schema):
     as_of = ma.fields.Date()
     timezone = ma.fields.String()
     currency = ma.fields.String()
-    customers = ma.fields.List(ma.fields.Nested(AgedCustomerSchema))
-    totals = ma.fields.Nested(AgingTotalsSchema)
+    customers = ma.fields.List(ma.fields.Nested(AgedCustomerSchema),
+                               metadata={"description": "One page of households, largest balance first "
+                                                        "(`page`, `page_size`; every household in the CSV)."})
+    totals = ma.fields.Nested(AgingTotalsSchema, metadata={"description": "Over every household, not the page."})
 
 
 class NightSchema(ma.Schema):
@@ -178,7 +182,7 @@ AGING_EXAMPLE = {
     "customers": [{"customer_id": "1b4e28ba-2fa1-11d2-883f-0016d3cca427", "name": "Ann Smith", "invoices": 2,
                    "balance_cents": 7912, "buckets": {"0-30": 5412, "31-60": 0, "61-90": 2500, "90+": 0},
                    "oldest_issue_date": "2026-01-20"}],
-    "totals": {"invoices": 2, "balance_cents": 7912, "buckets": {"0-30": 5412, "31-60": 0, "61-90": 2500, "90+": 0}},
+    "totals": {"households": 1, "invoices": 2, "balance_cents": 7912, "buckets": {"0-30": 5412, "31-60": 0, "61-90": 2500, "90+": 0}},
 }
 OCCUPANCY_EXAMPLE = {
     "start": "2026-03-01", "end": "2026-03-02", "kennels": 20, "capacity": 24,

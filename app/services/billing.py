@@ -585,6 +585,66 @@ def add_line(*, invoice_id: uuid.UUID, **data) -> Invoice:
     return get_invoice(invoice_id=invoice_id)
 
 
+REPRICED = "re-priced: "  # the reason every re-pricing adjustment line carries, then what changed
+
+
+def _priced(line: InvoiceLine) -> bool:
+    """A line that is part of the booking's price: from the snapshot, or a re-pricing adjustment of it."""
+    return not line.adjustment or line.reason.startswith(REPRICED)
+
+
+def reprice_issued(reservation: Reservation, *, why: str) -> Invoice | None:
+    """After an edit re-priced a booking: its issued invoice gets adjustment lines for the difference (no commit).
+
+    The lines already issued stay as they are. For each line kind, the new snapshot's amount minus what
+    the invoice already charges for the booking's price (its snapshot lines and earlier re-pricing
+    adjustments) becomes one adjustment line with the reason "re-priced: ...", so the invoice totals
+    exactly the new price plus any other adjustments (check-out charges, a manager's fee). A draft needs
+    nothing: it takes the snapshot when issued. A new price below what is already paid is refused: the
+    clerk refunds the difference (to the card or to account credit) first, so no payment is rewritten.
+    """
+    with sqlite_serialized():
+        invoice = _reservation_invoice(reservation)
+        if invoice is None or InvoiceStatus(invoice.status) == InvoiceStatus.DRAFT:
+            return invoice
+        target = lines_from_quote(reservation.quote)
+        charged: dict[LineKind, int] = {}
+        for line in invoice.lines:
+            if _priced(line):
+                charged[line.kind] = charged.get(line.kind, 0) + line.amount_cents
+        reason = f"{REPRICED}{why}"[:MAX_REASON]
+        added = []
+        for kind in LineKind:
+            wanted = [line for line in target if line.kind == kind]
+            delta = sum(line.amount_cents for line in wanted) - charged.get(kind, 0)
+            if delta:
+                now = "; ".join(line.description for line in wanted) or "none"
+                added.append(_line(kind, f"Re-priced {kind.value.lower().replace('_', '-')}: now {now}",
+                                   unit_price_cents=delta, taxable=any(line.taxable for line in wanted),
+                                   adjustment=True, reason=reason))
+        invoice.deposit_cents = reservation.deposit_cents
+        if not added:
+            return invoice
+        before = invoice.total_cents
+        after = before + sum(line.amount_cents for line in added)
+        if after < invoice.paid_cents:
+            short = invoice.paid_cents - after
+            raise Conflict(f"The new price leaves {invoice.number} at {after} cents, but {invoice.paid_cents} cents "
+                           f"are paid on it: refund {short} cents (to the card or to account credit) first.",
+                           errors={"total_cents": [f"Refund {short} cents first."]},
+                           extra={"paid_cents": invoice.paid_cents, "new_total_cents": after})
+        for line in added:
+            invoice.lines.append(line)
+        _renumber(invoice)
+        _refresh_totals(invoice)
+        delta = invoice.total_cents - before
+        _ledger(invoice.customer_id, LedgerKind.ADJUSTMENT, f"{invoice.number}: {reason}",
+                debit=max(delta, 0), credit=max(-delta, 0), invoice_id=invoice.id)
+        audit.record("invoice.repriced", "invoice", invoice.id, changes={
+            "amount_cents": delta, "reason": reason, "lines": [line.description for line in added]})
+        return invoice
+
+
 def _void(invoice: Invoice, reason: str) -> int:
     """VOID an invoice; what was paid on it becomes account credit. Returns that amount."""
     status = InvoiceStatus(invoice.status)
@@ -919,12 +979,15 @@ def settle_cancellation(reservation: Reservation) -> dict:
 
 
 def stay_account(*, reservation_id: uuid.UUID) -> dict:
-    """A stay's money at a glance: its live invoice and totals, payments with refunds, what is due, the household's balance."""
+    """A stay's money at a glance: its live invoice and totals, the voided ones (newest first), payments, what is due, the household's balance."""
     from app.services.reservations import get_reservation  # it imports this module: read it when needed
 
     reservation = get_reservation(reservation_id=reservation_id)  # with its household and pets; 404 otherwise
     invoice = db.session.execute(select(Invoice).where(Invoice.reservation_id == reservation_id,
                                                        Invoice.status != InvoiceStatus.VOID)).scalar_one_or_none()
+    voided = list(db.session.execute(select(Invoice).where(Invoice.reservation_id == reservation_id,
+                                                           Invoice.status == InvoiceStatus.VOID)
+                                     .order_by(Invoice.voided_at.desc(), Invoice.id)).scalars())
     payments = [] if invoice is None else list(db.session.execute(
         select(Payment).where(Payment.invoice_id == invoice.id).order_by(Payment.received_at, Payment.id)).scalars())
     if invoice is None:  # not invoiced yet: the price sold is what is due
@@ -933,7 +996,7 @@ def stay_account(*, reservation_id: uuid.UUID) -> dict:
     else:
         due = balance_of(invoice)
     return {"reservation": reservation, "invoice": invoice, "totals": totals(invoice.lines) if invoice else None,
-            "payments": payments, "due_cents": due, "paid_cents": invoice.paid_cents if invoice else 0,
+            "voided": voided, "payments": payments, "due_cents": due, "paid_cents": invoice.paid_cents if invoice else 0,
             "household_cents": balances([reservation.customer_id])[reservation.customer_id],
             "credit_cents": available_credit(reservation.customer_id), "payable": due > 0}
 

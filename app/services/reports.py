@@ -15,6 +15,7 @@ from sqlalchemy import and_, case, func, literal, or_, select
 
 from app.core.errors import RuleViolation
 from app.core.extensions import db
+from app.core.pagination import MAX_PAGE
 from app.models import (
     Customer,
     Invoice,
@@ -180,10 +181,17 @@ def revenue(*, start: date, end: date) -> dict:
 # --- 3. aged balances ---------------------------------------------------------------------------------
 
 
-def aging(*, as_of: date | None = None) -> dict:
-    """What each household owes on open invoices, bucketed by days since the local issue date: 0-30 ... 90+."""
+def aging(*, as_of: date | None = None, page: int | None = None, page_size: int | None = None) -> dict:
+    """What each household owes on open invoices, bucketed by days since the local issue date: 0-30 ... 90+.
+
+    One page of households (largest balance first; every household when page is None, as the CSV
+    wants) and the totals over all of them: two statements whatever the page or the tenant's size,
+    both aggregated by the database over the same grouped subquery.
+    """
     as_of = as_of or tenant_today()
     zone = _zone()
+    if page is not None and page > MAX_PAGE:
+        raise RuleViolation("Page out of range.", errors={"page": [f"At most {MAX_PAGE:,}."]})
 
     def cutoff(days: int) -> datetime:  # issued on or after this instant: at most `days` days old on as_of
         return datetime.combine(as_of - timedelta(days=days), time(0, 0), zone).astimezone(UTC)
@@ -192,23 +200,40 @@ def aging(*, as_of: date | None = None) -> dict:
     balance = Invoice.total_cents - Invoice.paid_cents
     bucket = case((Invoice.issued_at >= cutoff(30), 0), (Invoice.issued_at >= cutoff(60), 1),
                   (Invoice.issued_at >= cutoff(90), 2), else_=3)
-    sums = [_when(bucket == i, balance) for i in range(len(AGING_BUCKETS))]
-    rows = db.session.execute(
-        select(Customer.id, Customer.first_name, Customer.last_name, func.count(Invoice.id), _sum(balance), *sums,
-               func.min(Invoice.issued_at))
+    sums = [_when(bucket == i, balance).label(f"b{i}") for i in range(len(AGING_BUCKETS))]
+    per_household = (
+        select(Customer.id.label("customer_id"), Customer.first_name, Customer.last_name,
+               func.count(Invoice.id).label("invoices"), _sum(balance).label("balance"), *sums,
+               func.min(Invoice.issued_at).label("oldest"))
         .join(Customer, Customer.id == Invoice.customer_id)
         .where(Invoice.status.in_(OPEN_STATUSES), Invoice.issued_at < until, balance > 0)
-        .group_by(Customer.id, Customer.first_name, Customer.last_name)
-        .order_by(_sum(balance).desc(), Customer.last_name, Customer.first_name)).all()
-    customers = [{"customer_id": cid, "name": f"{first} {last}".strip(), "invoices": n, "balance_cents": total,
-                  "buckets": dict(zip(AGING_BUCKETS, buckets, strict=True)),
-                  "oldest_issue_date": oldest.astimezone(zone).date() if oldest else None}
+        .group_by(Customer.id, Customer.first_name, Customer.last_name)).subquery()
+    c = per_household.c
+    bucket_cols = [c[f"b{i}"] for i in range(len(AGING_BUCKETS))]
+    households, invoices, owed, *bucket_totals = db.session.execute(
+        select(func.count(), _sum(c.invoices), _sum(c.balance), *(_sum(col) for col in bucket_cols))
+        .select_from(per_household)).one()
+    stmt = (select(c.customer_id, c.first_name, c.last_name, c.invoices, c.balance, *bucket_cols, c.oldest)
+            .order_by(c.balance.desc(), c.last_name, c.first_name, c.customer_id))
+    if page is not None:
+        size = page_size or 50
+        stmt = stmt.limit(size).offset((page - 1) * size)
+    rows = db.session.execute(stmt).all()
+    customers = [{"customer_id": cid, "name": f"{first} {last}".strip(), "invoices": n, "balance_cents": int(total),
+                  "buckets": dict(zip(AGING_BUCKETS, (int(b) for b in buckets), strict=True)),
+                  "oldest_issue_date": _aware(oldest).astimezone(zone).date() if oldest else None}
                  for cid, first, last, n, total, *buckets, oldest in rows]
-    totals = {"invoices": sum(c["invoices"] for c in customers),
-              "balance_cents": sum(c["balance_cents"] for c in customers),
-              "buckets": {b: sum(c["buckets"][b] for c in customers) for b in AGING_BUCKETS}}
+    totals = {"households": households, "invoices": int(invoices), "balance_cents": int(owed),
+              "buckets": dict(zip(AGING_BUCKETS, (int(b) for b in bucket_totals), strict=True))}
     return {"as_of": as_of, "timezone": current_tenant().timezone, "currency": current_tenant().currency,
             "customers": customers, "totals": totals}
+
+
+def _aware(moment: datetime) -> datetime:
+    """A timestamp read through a subquery (SQLite hands back a naive UTC datetime or text), as aware UTC."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # --- 4. occupancy -------------------------------------------------------------------------------------

@@ -692,10 +692,30 @@ def update_reservation(*, reservation_id: uuid.UUID, expected_version: int | Non
         raise RuleViolation("Unknown fields.", errors={f: ["Unknown field."] for f in unknown})
     reservation = get_reservation(reservation_id=reservation_id, lock=True)
     expect_version(reservation, expected_version)
+    before = _stay_state(reservation)
     with notices.change_notice(reservation):  # dates, service, pets or price of a confirmed stay changed
-        booked = _edit(reservation, changes) or Booked(reservation, [], [])
+        booked = _edit(reservation, changes)
+    if booked is not None:  # the stay was re-priced: an issued invoice gets the difference as adjustment lines
+        billing.reprice_issued(reservation, why=_what_changed(before, _stay_state(reservation)))
     db.session.commit()
-    return booked
+    return booked or Booked(reservation, [], [])
+
+
+def _money(cents: int) -> str:
+    sign = "-" if cents < 0 else ""
+    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
+
+
+def _what_changed(old: dict, new: dict) -> str:
+    """An edit in words for the invoice's adjustment reason: dates, service, pets, add-ons, the total."""
+    parts = []
+    if (old["start_date"], old["end_date"]) != (new["start_date"], new["end_date"]):
+        parts.append(f"dates {old['start_date']}–{old['end_date']} → {new['start_date']}–{new['end_date']}")
+    for key, label in (("service_id", "service"), ("pets", "pets"), ("addons", "add-ons")):
+        if old[key] != new[key]:
+            parts.append(f"{label} changed")
+    parts.append(f"total {_money(old['total_cents'])} → {_money(new['total_cents'])}")
+    return "; ".join(parts)
 
 
 def preview_update(*, reservation_id: uuid.UUID, **changes) -> dict:

@@ -49,11 +49,23 @@ def panel_context(reservation_id, **extra) -> dict:
 def _panel(reservation_id, status: int = 200, **extra):
     """The panel in place for htmx; otherwise the reservation page with the panel's state."""
     if is_htmx() and request.form.get("from") != "board":
-        return render_template("billing/_panel.html", p=panel_context(reservation_id, **extra)), status
+        html = render_template("billing/_panel.html", p=panel_context(reservation_id, **extra))
+        if status == 200:  # money moved: the cancel form's "if cancelled now" must follow it
+            html += _cancel_outcome_oob(reservation_id)
+        return html, status
     from app.web.reservations import _show_context
 
     r = reservations.get_reservation(reservation_id=reservation_id)
     return render_template("reservations/show.html", **_show_context(r, billing=panel_context(reservation_id, **extra))), status
+
+
+def _cancel_outcome_oob(reservation_id) -> str:
+    """The reservation page's cancellation outcome, out of band, when the stay can still be cancelled."""
+    r = reservations.get_reservation(reservation_id=reservation_id)
+    if "CANCELLED" not in reservations.allowed_actions(r):
+        return ""
+    return render_template("reservations/_cancel_outcome.html", oob=True,
+                           cp=billing.cancellation_preview(reservation_id=reservation_id))
 
 
 def settle_on_board(reservation_id, status: int, **extra):

@@ -24,8 +24,10 @@ def _day_arg(name: str) -> tuple[date, dict]:
 def today_context(day: date | None = None) -> dict:
     """The day sheet and what its template needs (also re-rendered after a check-in or check-out in place)."""
     day = day or tenant_today()
+    from app.web.reservations import ACTIONS  # it imports this module's today_context: read it when needed
+
     return {"sheet": boards.day_sheet(day=day), "day": day, "today": tenant_today(), "allowed": reservations.allowed_actions,
-            "labels": LABELS, "errors": {}, "message": None, "form": {}, "done": None, "settle": None,
+            "labels": LABELS, "actions": ACTIONS, "errors": {}, "message": None, "form": {}, "done": None, "settle": None,
             "previous": day - timedelta(days=1), "next": day + timedelta(days=1)}
 
 

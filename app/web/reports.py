@@ -6,6 +6,7 @@ from flask import Response, render_template, request
 
 from app.auth import requires
 from app.core.errors import RuleViolation
+from app.core.pagination import MAX_PAGE
 from app.models import Role
 from app.schemas.reports import AgingQuerySchema, CloseOutQuerySchema, RangeQuerySchema
 from app.services import reports
@@ -13,6 +14,7 @@ from app.services.compliance import tenant_today
 from app.web.common import page_blueprint
 
 bp = page_blueprint("report_pages", __name__, url_prefix="/reports")
+AGING_PAGE_SIZE = 50
 
 
 def _query(schema: ma.Schema, defaults: dict) -> dict:
@@ -75,8 +77,14 @@ def revenue():
 @requires(Role.MANAGER)
 def aging():
     """Open balances per household in 0-30 / 31-60 / 61-90 / 90+ day buckets."""
-    return _page("reports/aging.html", lambda q: reports.aging(as_of=q.get("as_of")), AgingQuerySchema(),
-                 {"as_of": tenant_today()}, reports.aging_csv, lambda r: f"aging-{r['as_of']}", buckets=reports.AGING_BUCKETS)
+    page = min(max(1, request.args.get("page", 1, type=int)), MAX_PAGE)
+
+    def build(q):  # the page shows one page of households; the CSV has every one
+        csv = q.get("format") == "csv"
+        return reports.aging(as_of=q.get("as_of"), page=None if csv else page, page_size=AGING_PAGE_SIZE)
+
+    return _page("reports/aging.html", build, AgingQuerySchema(), {"as_of": tenant_today()}, reports.aging_csv,
+                 lambda r: f"aging-{r['as_of']}", buckets=reports.AGING_BUCKETS, page=page, page_size=AGING_PAGE_SIZE)
 
 
 @bp.get("/occupancy")

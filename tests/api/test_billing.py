@@ -198,3 +198,54 @@ def test_the_ledger_counts_each_movement_once(client, tenant_a, stays):
     assert _count(client.application, tenant_a, LedgerEntry) == 2
     ledger = client.get(f"/api/v1/customers/{stays['a']['customer_id']}/ledger", headers=tenant_a.headers()).json
     assert ledger["entries"][-1]["balance_cents"] == ledger["balance_cents"] == invoice["total_cents"] - 1000
+
+
+@pytest.mark.parametrize("amount", [12.345, 0.001, 4999.5, "12.34", [100], {"cents": 100}])
+def test_over_precise_or_odd_amounts_are_a_422_for_payments_and_refunds(client, tenant_a, stays, amount):
+    invoice = _invoice(client, tenant_a, stays["a"])
+    paid = client.post("/api/v1/payments", headers=tenant_a.headers(Role.STAFF),
+                       json={"invoice_id": invoice["id"], "amount_cents": 3000, "method": "CASH"}).json
+    before = [_count(client.application, tenant_a, m) for m in (Payment, Refund, LedgerEntry)]
+    r = client.post("/api/v1/payments", headers=tenant_a.headers(Role.STAFF),
+                    json={"invoice_id": invoice["id"], "amount_cents": amount, "method": "CASH"})
+    assert r.status_code == 422 and "amount_cents" in r.json["errors"]["json"]
+    r = client.post(f"/api/v1/payments/{paid['id']}/refunds", headers=tenant_a.headers(Role.MANAGER),
+                    json={"amount_cents": amount, "reason": "Overcharged"})
+    assert r.status_code == 422 and "amount_cents" in r.json["errors"]["json"]
+    assert [_count(client.application, tenant_a, m) for m in (Payment, Refund, LedgerEntry)] == before
+
+
+def test_paying_another_tenants_invoice_is_a_404_and_writes_nothing_there(client, tenant_a, tenant_b, stays):
+    theirs = _invoice(client, tenant_b, stays["b"])
+    r = client.post("/api/v1/payments", headers=tenant_a.headers(Role.STAFF),
+                    json={"invoice_id": theirs["id"], "amount_cents": 100, "method": "CASH"})
+    assert r.status_code == 404
+    assert _count(client.application, tenant_b, Payment) == 0 == _count(client.application, tenant_a, Payment)
+    assert client.get(f"/api/v1/invoices/{theirs['id']}", headers=tenant_b.headers()).json["paid_cents"] == 0
+
+
+def test_an_edit_after_issue_reprices_the_invoice_with_adjustment_lines(client, tenant_a, tenant_b, stays):
+    invoice = _invoice(client, tenant_a, stays["a"])
+    theirs = _invoice(client, tenant_b, stays["b"])
+    reservation = stays["a"]["reservation"]
+    client.post("/api/v1/payments", headers=tenant_a.headers(Role.STAFF),
+                json={"invoice_id": invoice["id"], "amount_cents": 2700, "method": "CASH"})
+    current = client.get(f"/api/v1/reservations/{reservation['id']}", headers=tenant_a.headers())
+    end = (tenant_today_of(client, tenant_a) + timedelta(days=14)).isoformat()
+    r = client.patch(f"/api/v1/reservations/{reservation['id']}", json={"end_date": end},
+                     headers={**tenant_a.headers(Role.STAFF), "If-Match": current.headers["ETag"]})
+    assert r.status_code == 200, r.json
+    after = client.get(f"/api/v1/invoices/{invoice['id']}", headers=tenant_a.headers()).json
+    added = [line for line in after["lines"] if line["reason"].startswith("re-priced: ")]
+    assert added and {line["kind"] for line in added} == {"SERVICE"}  # untaxed boarding: no tax line moves
+    assert after["total_cents"] == r.json["total_cents"] == invoice["total_cents"] + 4500
+    assert after["lines"][:len(invoice["lines"])] == invoice["lines"]
+    assert (after["paid_cents"], after["balance_cents"]) == (2700, after["total_cents"] - 2700)
+    ledger = client.get(f"/api/v1/customers/{stays['a']['customer_id']}/ledger", headers=tenant_a.headers()).json
+    assert ledger["balance_cents"] == after["balance_cents"]
+    assert client.get(f"/api/v1/invoices/{theirs['id']}", headers=tenant_b.headers()).json == theirs
+
+
+def tenant_today_of(client, fx):
+    with client.application.app_context(), tenant_context(lookup_tenant(fx.subdomain)):
+        return tenant_today()

@@ -2,6 +2,7 @@
 a bad range, one tenant's money only, and a fixed number of statements per request."""
 import csv
 import io
+import json
 from datetime import date, time, timedelta
 
 import pytest
@@ -139,3 +140,63 @@ def test_the_reports_are_documented_with_examples_csv_and_errors(client):
         assert {"application/json", "text/csv"} <= set(get["responses"]["200"]["content"])
         assert "example" in get["responses"]["200"]["content"]["application/json"]
         assert {"403", "422"} <= set(get["responses"])
+
+
+# --- aging: households paged, totals over all of them ---------------------------------------------------
+
+
+def _owing_households(app, fx, w, count, prefix="Owe"):
+    """count households each owing a different amount (1..count leashes, unpaid); returns their ids."""
+    ids = []
+    with as_tenant(app, fx):
+        for n in range(1, count + 1):
+            household = customers.create_customer(first_name=prefix, last_name=f"No{n:02d}")
+            billing.create_invoice(customer_id=household.id, lines=[{**PRODUCT, "quantity": n}], issue=True)
+            ids.append(str(household.id))
+    return ids
+
+
+def test_the_aging_households_are_paged_and_the_totals_cover_every_page(app, client, worlds, tenant_a, tenant_b):
+    mine = _owing_households(app, tenant_a, worlds["a"], 7)
+    theirs = _owing_households(app, tenant_b, worlds["b"], 2, prefix="Bravo")
+    h = tenant_a.headers(Role.MANAGER)
+    pages, totals = [], []
+    for page in (1, 2, 3):
+        r = client.get(f"/api/v1/reports/aging?page={page}&page_size=3", headers=h)
+        assert r.status_code == 200
+        meta = json.loads(r.headers["X-Pagination"])
+        assert (meta["total"], meta["total_pages"], meta["page"]) == (7, 3, page)
+        pages.append(r.json["customers"])
+        totals.append(r.json["totals"])
+    assert [len(p) for p in pages] == [3, 3, 1]
+    rows = [row for p in pages for row in p]
+    assert [row["customer_id"] for row in rows] == list(reversed(mine))  # largest balance first, none twice
+    assert totals[0] == totals[1] == totals[2]
+    assert totals[0]["households"] == 7 and totals[0]["invoices"] == 7
+    assert totals[0]["balance_cents"] == sum(row["balance_cents"] for row in rows)
+    assert not {row["customer_id"] for row in rows} & set(theirs)
+    r = client.get("/api/v1/reports/aging?page=2&page_size=3", headers=tenant_b.headers(Role.MANAGER))
+    assert r.json["customers"] == [] and r.json["totals"]["households"] == 2  # B's own, and only two
+    body = client.get("/api/v1/reports/aging?format=csv&page=2&page_size=3", headers=h).get_data(as_text=True)
+    assert len(list(csv.DictReader(io.StringIO(body)))) == 7 + 1  # the CSV: every household and the total row
+
+
+@pytest.mark.parametrize("query", ["page=0", "page_size=0", "page_size=1000", "page=x"])
+def test_a_bad_aging_page_is_a_422_naming_the_field(client, worlds, tenant_a, query):
+    r = client.get(f"/api/v1/reports/aging?{query}", headers=tenant_a.headers(Role.MANAGER))
+    assert r.status_code == 422
+    assert query.split("=")[0] in r.json["errors"].get("query", r.json["errors"])
+
+
+def test_an_aging_page_is_the_same_number_of_statements_whatever_the_page(app, client, worlds, tenant_a,
+                                                                         count_queries):
+    _owing_households(app, tenant_a, worlds["a"], 9)
+    h = tenant_a.headers(Role.MANAGER)
+    client.get("/api/v1/reports/aging", headers=h)  # warm the tenant and key caches
+    counts = []
+    for query in ("page=1&page_size=2", "page=3&page_size=2", "page=5&page_size=2", "page=1&page_size=100",
+                  "page=9&page_size=100"):
+        with count_queries() as counter:
+            assert client.get(f"/api/v1/reports/aging?{query}", headers=h).status_code == 200
+        counts.append(counter.count)
+    assert len(set(counts)) == 1, counts

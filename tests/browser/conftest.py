@@ -5,8 +5,11 @@ Tenants are addressed by host (`alpha-paws.localhost:<port>`); Chromium resolves
 between tests by the autouse `clean_state` fixture, so tests create their tenants with
 `tenant_a` / `tenant_b` as usual.
 """
+import os
+import re
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
@@ -19,6 +22,45 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 # Ceilings so a broken page fails the test instead of hanging it; never asserted on.
 ACTION_TIMEOUT_MS = 15_000
 EXPECT_TIMEOUT_MS = 10_000
+# Where a failing test's screenshots go (instance/ is git-ignored; CI may point it at its artifacts folder).
+SCREENSHOTS = Path(os.environ.get("BROWSER_SCREENSHOTS",
+                                  Path(__file__).resolve().parents[2] / "instance" / "browser-screenshots"))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so the page fixture knows whether the test failed."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+@pytest.fixture
+def main_pages() -> dict[str, str]:
+    """Main pages a story has reached (name -> URL); each is screenshotted again if the test fails."""
+    return {}
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")[:80] or "page"
+
+
+def save_screenshots(tab, test_name: str, pages: dict[str, str]) -> list[Path]:
+    """The page as it failed, then each main page the story reached, as full-page PNGs; returns the files."""
+    folder = SCREENSHOTS / _slug(test_name)
+    folder.mkdir(parents=True, exist_ok=True)
+    saved = []
+    shots = [("at-failure", None), *pages.items()]
+    for n, (name, address) in enumerate(shots):
+        target = folder / f"{n:02d}-{_slug(name)}.png"
+        try:
+            if address is not None:
+                tab.goto(address)
+            tab.screenshot(path=str(target), full_page=True)
+            saved.append(target)
+        except Exception:  # a screenshot must never hide the test's own failure
+            continue
+    return saved
 
 
 @pytest.fixture(scope="module")
@@ -56,11 +98,12 @@ def console_errors() -> list[str]:
 
 
 @pytest.fixture
-def page(browser, live_server, console_errors) -> Iterator[object]:
+def page(request, browser, live_server, console_errors, main_pages) -> Iterator[object]:
     """A page in a fresh browser context (no cookies, no storage) for each test.
 
     Whatever the test, a page must never hit a Content-Security-Policy violation or an uncaught
-    JavaScript exception; that is checked when the test ends.
+    JavaScript exception; that is checked when the test ends. When the test fails, screenshots of the
+    page as it failed and of every main page it recorded in `main_pages` are saved under SCREENSHOTS.
     """
     context = browser.new_context()
     context.set_default_timeout(ACTION_TIMEOUT_MS)
@@ -71,6 +114,11 @@ def page(browser, live_server, console_errors) -> Iterator[object]:
     try:
         yield tab
     finally:
+        report = getattr(request.node, "rep_call", None)
+        if report is not None and report.failed:
+            saved = save_screenshots(tab, request.node.name, main_pages)
+            if saved:
+                print(f"screenshots of the failure: {saved[0].parent}")
         context.close()
     broken = [e for e in console_errors if e.startswith("uncaught:") or "Content Security Policy" in e]
     assert not broken, f"page raised errors or CSP violations: {broken}"

@@ -89,3 +89,31 @@ def test_two_clerks_paying_the_same_balance_one_wins_the_other_sees_the_new_bala
         assert billing.get_invoice(invoice_id=ids[0]).paid_cents == 1000
         summary = billing.customer_ledger(customer_id=customer_id)
         assert summary["balance_cents"] == 0 == summary["open_invoices_cents"] - summary["available_credit_cents"]
+
+
+def test_the_clerk_who_loses_the_race_is_told_the_new_balance(app, tenant_a, tenant_b):
+    customer_id, ids = _setup(app, tenant_a, 1)
+    _, b_ids = _setup(app, tenant_b, 1)
+    with app.test_request_context(base_url=tenant_a.base_url), tenant_context(lookup_tenant(tenant_a.subdomain)):
+        billing.issue_invoice(invoice_id=ids[0])
+    refusals = []
+
+    def pay(i):
+        try:
+            billing.record_payment(invoice_id=ids[0], amount_cents=600, method="CASH")
+        except RuleViolation as exc:
+            refusals.append(exc)
+            raise
+
+    outcomes = _race(app, tenant_a, pay, 2)
+    assert sorted(outcomes) == ["RuleViolation", "ok"]
+    assert refusals[0].extra["balance_cents"] == 400  # the balance after the winner, not the 1000 both first saw
+    assert "amount_cents" in refusals[0].errors
+    with app.app_context(), tenant_context(lookup_tenant(tenant_a.subdomain)):
+        invoice = billing.get_invoice(invoice_id=ids[0])
+        assert (invoice.paid_cents, invoice.status.value) == (600, "PARTIALLY_PAID")
+        assert len(billing.list_payments(invoice_id=ids[0])[0]) == 1
+        summary = billing.customer_ledger(customer_id=customer_id)
+        assert summary["balance_cents"] == 400 == summary["open_invoices_cents"]
+    with app.app_context(), tenant_context(lookup_tenant(tenant_b.subdomain)):
+        assert billing.get_invoice(invoice_id=b_ids[0]).paid_cents == 0  # the other resort's draft untouched

@@ -3,6 +3,7 @@ confirming, settling up at check-out, the printable invoice and the customer's L
 tenant's invoices, payments and households are 404 and never shown."""
 import re
 import uuid
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -86,6 +87,51 @@ def test_taking_a_payment_from_the_panel_records_it_and_shows_the_new_balance(ap
     assert "chq 1044" in html and re.search(rf'invoice-balance"><strong>{(total - 2550) / 100:.2f}<', html)
     _, status, _, paid = _invoice_of(app, tenant_a, rid)
     assert (status, paid) == (InvoiceStatus.PARTIALLY_PAID, 2550)
+
+
+def test_voided_invoices_show_struck_with_their_reason_after_the_live_one(app, client, world, tenant_a, tenant_b):
+    rid, _ = _booked(app, tenant_a, world)
+    _, first = _paid(app, tenant_a, rid, 1000)
+    with as_tenant(app, tenant_a):  # a manager voids it and reissues a corrected draft
+        billing.void_invoice(invoice_id=first, reason="Wrong household on the booking", reissue=True)
+    _, live = _paid(app, tenant_a, rid, 500)  # the reissued draft is issued with the next payment
+    _signed_in(client, tenant_a)
+    html = client.get(f"/reservations/{rid}", base_url=tenant_a.base_url).get_data(as_text=True)
+    panel = html[html.index('class="billing-panel"'):]
+    assert panel.index("INV-000002") < panel.index("Voided invoices") < panel.index("INV-000001")
+    voided = panel[panel.index(f'id="voided-{first}"'):]
+    voided = voided[:voided.index("</li>")]
+    assert re.search(r"<s>.*INV-000001.*</s>", voided, re.S) and "VOID" in voided
+    assert "Wrong household on the booking" in voided
+    assert f'id="voided-{live}"' not in panel
+    rid_b, _ = _booked(app, tenant_b, world["b"])  # the other resort sees none of it
+    _signed_in(client, tenant_b)
+    html_b = client.get(f"/reservations/{rid_b}", base_url=tenant_b.base_url).get_data(as_text=True)
+    assert "Voided invoices" not in html_b and "Wrong household" not in html_b
+
+
+def test_a_cancelled_stay_shows_its_voided_invoice_and_the_outcome(app, client, world, tenant_a):
+    rid, _ = _booked(app, tenant_a, world, start=1)
+    _, invoice_id = _paid(app, tenant_a, rid, 2000)
+    with as_tenant(app, tenant_a):
+        reservations.cancel(reservation_id=rid, reason="Family emergency")
+    _signed_in(client, tenant_a)
+    html = client.get(f"/reservations/{rid}", base_url=tenant_a.base_url).get_data(as_text=True)
+    assert f'id="voided-{invoice_id}"' in html and "Reservation cancelled (forfeit)" in html
+    assert "20.00 forfeited (cancellation fee)" in html
+    assert "Not invoiced yet" not in html and "No live invoice" in html
+
+
+def test_a_re_priced_invoice_shows_the_adjustment_and_its_reason(app, client, world, tenant_a):
+    rid, _ = _booked(app, tenant_a, world)
+    _paid(app, tenant_a, rid, 1000)
+    with as_tenant(app, tenant_a):
+        reservation = reservations.update_reservation(reservation_id=rid, end_date=tenant_today() + timedelta(days=14)).reservation
+        total = reservation.total_cents
+    _signed_in(client, tenant_a)
+    html = client.get(f"/reservations/{rid}", base_url=tenant_a.base_url).get_data(as_text=True)
+    assert "(adjustment: re-priced: dates" in html
+    assert re.search(rf'class="invoice-total">{total / 100:.2f} ', html)
 
 
 @pytest.mark.parametrize("form, field", [
@@ -186,6 +232,19 @@ def test_the_cancel_form_shows_what_happens_to_the_deposit_before_confirming(app
     form = html[html.index(f'id="act-cancel-{rid}"'):]
     form = form[:form.index("</form>")]
     assert "If cancelled now" in form and words in form and "20.00" in form
+
+
+def test_a_payment_on_the_page_refreshes_the_cancel_outcome_out_of_band(app, client, world, tenant_a):
+    rid, _ = _booked(app, tenant_a, world, start=1)
+    headers = _signed_in(client, tenant_a)
+    html = client.get(f"/reservations/{rid}", base_url=tenant_a.base_url).get_data(as_text=True)
+    assert f'id="cancel-outcome-{rid}"' in html and "nothing has been paid" in html
+    r = client.post(f"/reservations/{rid}/payments", base_url=tenant_a.base_url, headers=headers,
+                    data={"amount": "20.00", "method": "CASH"})
+    html = r.get_data(as_text=True)
+    outcome = html[html.index(f'id="cancel-outcome-{rid}"'):]
+    assert r.status_code == 200 and 'hx-swap-oob="true"' in outcome[:200]
+    assert "20.00 paid is forfeited" in outcome[:outcome.index("</p>")]
 
 
 def test_the_cancel_form_says_nothing_was_paid(app, client, world, tenant_a):

@@ -104,3 +104,29 @@ def test_a_bad_date_is_a_422_with_the_field_marked(client, worlds, tenant_a, pat
     assert r.status_code == 422
     html = r.get_data(as_text=True)
     assert f'id="e-{field}"' in html and f'name="{field}"' in html
+
+
+def test_the_aging_page_pages_households_and_totals_them_all(app, client, worlds, tenant_a, tenant_b, monkeypatch):
+    import app.web.reports as report_pages
+
+    monkeypatch.setattr(report_pages, "AGING_PAGE_SIZE", 2)
+    owed = []
+    for n in range(1, 6):
+        with as_tenant(app, tenant_a):
+            household = customers.create_customer(first_name="Owe", last_name=f"Page{n}").id
+        owed.append(_sale(app, tenant_a, household, cents=1000 * n, pay=False)[0])
+    with as_tenant(app, tenant_b):
+        other = customers.create_customer(first_name="Other", last_name="Resort").id
+    _sale(app, tenant_b, other, pay=False)
+    web_login(client, tenant_a, Role.MANAGER)
+    first = _get(client, tenant_a, "/reports/aging").get_data(as_text=True)
+    assert "Page5" in first and "Page4" in first and "Page3" not in first
+    assert "5 households · page 1 of 3" in first and 'rel="next"' in first and 'rel="prev"' not in first
+    total = f"{sum(owed) / 100:.2f}"
+    assert re.search(rf'<tfoot>.*{re.escape(total)}</td></tr></tfoot>', first, re.S)  # every household's total
+    last = _get(client, tenant_a, "/reports/aging?page=3").get_data(as_text=True)
+    assert "Page1" in last and "Page2" not in last and 'rel="prev"' in last and 'rel="next"' not in last
+    assert "Resort" not in first + last
+    download = _get(client, tenant_a, "/reports/aging?page=3&format=csv").get_data(as_text=True)
+    assert [row["customer"] for row in csv.DictReader(io.StringIO(download))][:5] == [
+        f"Owe Page{n}" for n in range(5, 0, -1)]

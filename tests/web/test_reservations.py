@@ -262,6 +262,16 @@ def test_no_pet_weight_is_shown_on_the_new_pages(app, client, world, tenant_a):
 # --- check-in and check-out on the today board ---------------------------------------------------
 
 
+def test_a_pending_arrival_today_is_on_the_board_with_its_confirm_button(app, client, world, tenant_a):
+    rid = _booked(app, tenant_a, world, "smith", ["rex"], 0, 2)  # booked, not confirmed (the board used to 500)
+    _signed_in(client, tenant_a)
+    r = client.get("/today", base_url=tenant_a.base_url)
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200, html[:300]
+    assert "Rex" in html and f"Confirm<span class=\"visually-hidden\"> {_status(app, tenant_a, rid).confirmation_code}" \
+        in html
+
+
 def test_check_in_from_the_board_records_belongings_medications_and_feeding(app, client, world, tenant_a):
     _vaccinate(app, tenant_a, world, "rex")
     rid = _booked(app, tenant_a, world, "smith", ["rex"], 0, 2, kennel="a01", confirm=True)
