@@ -74,7 +74,7 @@ def notify_customer(*, customer: Customer, kind: str, subject: str, body: str,
                               last_error=OPTED_OUT, dedupe_key=key(channel))]
     wanted = {ContactMethod.EMAIL: [Channel.EMAIL], ContactMethod.SMS: [Channel.SMS],
               ContactMethod.BOTH: [Channel.EMAIL, Channel.SMS]}[preference]
-    channels = [c for c in wanted if addresses[c]] or [c for c in Channel if addresses[c]][:1]
+    channels = [c for c in wanted if addresses[c]] or [c for c, address in addresses.items() if address][:1]
     if not channels:
         logger.info("customer {} has no email or phone: {} not queued", customer.id, kind)
     messages = []

@@ -23,6 +23,7 @@ from app.models import (
     User,
     Vaccination,
     VaccineRequirement,
+    WebhookEndpoint,
 )
 from app.tenancy import unscoped
 
@@ -113,6 +114,9 @@ CASES = {
         lambda w: {"species": "DOG", "category": "DAYCARE", "vaccine": "Leptospirosis"}),
     "/api/v1/api-keys": (ApiKey, lambda w: {"name": "Website widget", "role": "STAFF"},
                          lambda w: {"name": "Accounting sync", "role": "STAFF"}),
+    "/api/v1/webhook-endpoints": (
+        WebhookEndpoint, lambda w: {"url": "http://127.0.0.1:9/hooks", "event_types": ["payment.recorded"]},
+        lambda w: {"url": "http://127.0.0.1:9/other", "event_types": ["payment.recorded"]}),
 }
 
 
