@@ -323,6 +323,16 @@ def test_the_invoice_page_prints_with_the_resorts_name_and_address(app, client, 
     assert "@media print" in css
 
 
+def test_the_printed_invoice_shows_a_card_payments_terminal_approval_code(app, client, world, tenant_a):
+    rid, _ = _booked(app, tenant_a, world)
+    with as_tenant(app, tenant_a):
+        payment = billing.record_payment(reservation_id=rid, amount_cents=1000, method="CARD", approval_code="AP7731")
+        iid = payment.invoice_id
+    _signed_in(client, tenant_a)
+    html = client.get(f"/invoices/{iid}", base_url=tenant_a.base_url).get_data(as_text=True)
+    assert "approval AP7731" in html
+
+
 # --- the ledger tab ------------------------------------------------------------------------------------------
 
 
