@@ -6,7 +6,7 @@ from datetime import date
 from flask import abort, current_app, render_template, request
 
 from app.auth import requires
-from app.core.errors import NotFound, PermissionDenied, RuleViolation
+from app.core.errors import NotFound, PermissionDenied, RuleViolation, StaleVersion
 from app.core.extensions import csrf
 from app.models import Role
 from app.services import notices, optout, templates
@@ -27,7 +27,7 @@ def template_list():
     return render_template("notices/templates.html", items=templates.list_templates(), may_edit=templates.may_edit)
 
 
-def _editor(kind: str, channel: str, *, subject: str, body: str, errors: dict | None = None,
+def _editor(kind: str, channel: str, *, subject: str, body: str, version: int, errors: dict | None = None,
             status: int = 200, saved: bool = False, custom: bool = False):
     kind_, channel_ = templates.resolve(kind, channel)
     try:
@@ -35,7 +35,7 @@ def _editor(kind: str, channel: str, *, subject: str, body: str, errors: dict | 
     except RuleViolation as exc:
         preview, errors, status = None, exc.errors, 422
     return render_template("notices/template_edit.html", kind=kind_, channel=channel_, subject=subject, body=body,
-                           preview=preview, errors=errors or {}, saved=saved, custom=custom,
+                           preview=preview, errors=errors or {}, saved=saved, custom=custom, version=version,
                            may_edit=templates.may_edit(kind_)), status
 
 
@@ -44,7 +44,8 @@ def _editor(kind: str, channel: str, *, subject: str, body: str, errors: dict | 
 def template_edit(kind: str, channel: str):
     """Edit one template's subject and body beside a preview with a sample booking."""
     current = templates.get_template(kind=kind, channel=channel)
-    return _editor(kind, channel, subject=current.subject, body=current.body, custom=current.custom)
+    return _editor(kind, channel, subject=current.subject, body=current.body, custom=current.custom,
+                   version=current.version or 0)
 
 
 @bp.post("/admin/templates/<kind>/<channel>/preview")
@@ -62,19 +63,38 @@ def template_preview(kind: str, channel: str):
 @bp.post("/admin/templates/<kind>/<channel>")
 @requires(Role.MANAGER)
 def template_save(kind: str, channel: str):
-    """Save the resort's wording (or, with reset, go back to the default)."""
+    """Save the resort's wording (or, with reset, go back to the default), refusing a stale form."""
+    expected = _form_version()
     if request.form.get("reset"):
-        current = templates.reset_template(kind=kind, channel=channel)
-        return _editor(kind, channel, subject=current.subject, body=current.body, saved=True)
+        try:
+            current = templates.reset_template(kind=kind, channel=channel, expected_version=expected)
+        except StaleVersion as exc:
+            current = templates.get_template(kind=kind, channel=channel)
+            return _editor(kind, channel, subject=current.subject, body=current.body, version=expected,
+                           errors=exc.errors | {"form": [exc.message]}, status=409, custom=current.custom)
+        return _editor(kind, channel, subject=current.subject, body=current.body, version=0, saved=True)
     subject, body = request.form.get("subject", ""), request.form.get("body", "")
     try:
-        templates.save_template(kind=kind, channel=channel, subject=subject, body=body)
+        saved = templates.save_template(kind=kind, channel=channel, subject=subject, body=body,
+                                        expected_version=expected)
     except PermissionDenied as exc:
-        return _editor(kind, channel, subject=subject, body=body, errors={"body": [exc.message]}, status=403,
-                       custom=True)
+        return _editor(kind, channel, subject=subject, body=body, version=expected, errors={"body": [exc.message]},
+                       status=403, custom=True)
+    except StaleVersion as exc:  # someone saved since this form was opened: keep the draft, overwrite nothing
+        return _editor(kind, channel, subject=subject, body=body, version=expected,
+                       errors=exc.errors | {"form": [exc.message]}, status=409, custom=True)
     except RuleViolation as exc:
-        return _editor(kind, channel, subject=subject, body=body, errors=exc.errors, status=422, custom=True)
-    return _editor(kind, channel, subject=subject, body=body, saved=True, custom=True)
+        return _editor(kind, channel, subject=subject, body=body, version=expected, errors=exc.errors, status=422,
+                       custom=True)
+    return _editor(kind, channel, subject=subject, body=body, version=saved.version or 0, saved=True, custom=True)
+
+
+def _form_version() -> int:
+    """The version the form was opened at (0: the default wording); a missing or odd value checks as stale."""
+    try:
+        return int(request.form.get("version", ""))
+    except ValueError:
+        return -2  # matches no row and not the default: refused as stale, never an unchecked overwrite
 
 
 # --- the Vaccines page (staff) --------------------------------------------------------------------

@@ -30,6 +30,11 @@ def _household(app, fx, *, expiring=(5,), phone="+15555550100"):
         return c.id, pet.id
 
 
+def _form(page: str) -> dict:
+    """The editor's hidden fields: the CSRF token and the version the form was opened at."""
+    return {"csrf_token": csrf_from(page), "version": re.search(r'name="version" value="(\d+)"', page).group(1)}
+
+
 def _rows(app, model):
     with app.app_context(), unscoped():
         rows = db.session.execute(select(model)).scalars().all()
@@ -46,7 +51,7 @@ def test_a_manager_edits_a_template_with_a_live_preview_and_it_stays_in_their_re
                           data={"subject": "Hi {first_name}", "body": "Total {total} for {pet_names}"})
     assert preview.status_code == 200 and "Total $285.00 for Rex and Bella" in preview.get_data(as_text=True)
     saved = client.post(EDIT, base_url=tenant_a.base_url, data={
-        "csrf_token": csrf_from(page), "subject": "Hi {first_name}", "body": "Alpha wording {total}"})
+        **_form(page), "subject": "Hi {first_name}", "body": "Alpha wording {total}"})
     assert saved.status_code == 200
     (row,) = _rows(app, MessageTemplate)
     assert row.tenant_id == tenant_a.id and row.body == "Alpha wording {total}"
@@ -57,7 +62,7 @@ def test_a_manager_edits_a_template_with_a_live_preview_and_it_stays_in_their_re
     assert "Alpha wording" not in b_page and "Your booking at {resort_name} is confirmed" in b_page
     listing = other.get("/admin/templates", base_url=tenant_b.base_url).get_data(as_text=True)
     assert "Your own" not in listing
-    other.post(EDIT, base_url=tenant_b.base_url, data={"csrf_token": csrf_from(b_page), "subject": "B",
+    other.post(EDIT, base_url=tenant_b.base_url, data={**_form(b_page), "subject": "B",
                                                       "body": "Bravo wording"})
     bodies = {r.tenant_id: r.body for r in _rows(app, MessageTemplate)}
     assert bodies == {tenant_a.id: "Alpha wording {total}", tenant_b.id: "Bravo wording"}
@@ -69,7 +74,7 @@ def test_unknown_placeholders_are_a_422_naming_them_in_the_preview_and_on_save(a
     page = client.get(EDIT, base_url=tenant_a.base_url).get_data(as_text=True)
     preview = client.post(f"{EDIT}/preview", base_url=tenant_a.base_url, headers=hx_headers(client, tenant_a, EDIT),
                           data={"subject": "S", "body": body})
-    saved = client.post(EDIT, base_url=tenant_a.base_url, data={"csrf_token": csrf_from(page), "subject": "S",
+    saved = client.post(EDIT, base_url=tenant_a.base_url, data={**_form(page), "subject": "S",
                                                                 "body": body})
     assert preview.status_code == 422 and saved.status_code == 422
     named = ["{nope}", "{worse}"] if "nope" in body else ["{customer.__class__.__init__}"]
@@ -187,7 +192,7 @@ def test_staff_emails_are_listed_with_their_preview_and_only_admins_save_them(ap
     page = client.get(invitation, base_url=tenant_a.base_url).get_data(as_text=True)
     assert "Only an admin may change this wording." in page and "reset-password?token=sample-token" in page
     refused = client.post(invitation, base_url=tenant_a.base_url, data={
-        "csrf_token": csrf_from(page), "subject": "Join", "body": "Come {link}"})
+        **_form(page), "subject": "Join", "body": "Come {link}"})
     assert refused.status_code == 403 and _rows(app, MessageTemplate) == []
     assert client.get("/admin/templates/invitation/SMS", base_url=tenant_a.base_url).status_code == 404
 
@@ -195,10 +200,42 @@ def test_staff_emails_are_listed_with_their_preview_and_only_admins_save_them(ap
     web_login(admin, tenant_a, Role.ADMIN)
     page = admin.get(invitation, base_url=tenant_a.base_url).get_data(as_text=True)
     no_link = admin.post(invitation, base_url=tenant_a.base_url, data={
-        "csrf_token": csrf_from(page), "subject": "Join", "body": "Welcome aboard"})
+        **_form(page), "subject": "Join", "body": "Welcome aboard"})
     assert no_link.status_code == 422 and "{link}" in no_link.get_data(as_text=True)
     saved = admin.post(invitation, base_url=tenant_a.base_url, data={
-        "csrf_token": csrf_from(page), "subject": "Join {resort_name}", "body": "Welcome aboard: {link}"})
+        **_form(page), "subject": "Join {resort_name}", "body": "Welcome aboard: {link}"})
     assert saved.status_code == 200
     (row,) = _rows(app, MessageTemplate)
     assert row.tenant_id == tenant_a.id and row.kind == "invitation"
+
+
+def test_a_template_form_opened_before_anothers_save_is_refused_and_keeps_the_draft(app, client, tenant_a, tenant_b):
+    web_login(client, tenant_a, Role.MANAGER)
+    other = app.test_client()
+    web_login(other, tenant_a, Role.MANAGER)
+    mine = client.get(EDIT, base_url=tenant_a.base_url).get_data(as_text=True)
+    theirs = other.get(EDIT, base_url=tenant_a.base_url).get_data(as_text=True)
+    assert other.post(EDIT, base_url=tenant_a.base_url, data={
+        **_form(theirs), "subject": "Theirs", "body": "Their wording {total}"}).status_code == 200
+    stale = client.post(EDIT, base_url=tenant_a.base_url, data={
+        **_form(mine), "subject": "Mine", "body": "My wording {total}"})
+    html = stale.get_data(as_text=True)
+    assert stale.status_code == 409 and "Someone else saved" in html and "My wording {total}" in html
+    (row,) = _rows(app, MessageTemplate)
+    assert row.body == "Their wording {total}"
+    reset = client.post(EDIT, base_url=tenant_a.base_url, data={**_form(mine), "reset": "1"})
+    assert reset.status_code == 409 and _rows(app, MessageTemplate)[0].body == "Their wording {total}"
+    fresh = client.get(EDIT, base_url=tenant_a.base_url).get_data(as_text=True)
+    assert client.post(EDIT, base_url=tenant_a.base_url, data={
+        **_form(fresh), "subject": "Mine", "body": "My wording {total}"}).status_code == 200
+    assert _rows(app, MessageTemplate)[0].body == "My wording {total}"
+    # A form with no version is never an unchecked overwrite; tenant B's first save is its own row.
+    no_version = client.post(EDIT, base_url=tenant_a.base_url, data={"csrf_token": csrf_from(fresh),
+                                                                     "subject": "X", "body": "Unchecked {total}"})
+    assert no_version.status_code == 409
+    b_client = app.test_client()
+    web_login(b_client, tenant_b, Role.MANAGER)
+    b_page = b_client.get(EDIT, base_url=tenant_b.base_url).get_data(as_text=True)
+    assert 'name="version" value="0"' in b_page
+    assert b_client.post(EDIT, base_url=tenant_b.base_url, data={
+        **_form(b_page), "subject": "B", "body": "Bravo {total}"}).status_code == 200
