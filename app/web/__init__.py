@@ -18,6 +18,7 @@ from app.web import (
     reports,
     reservations,
     settings,
+    webhooks,
 )
 from app.web.filters import (
     address_lines,
@@ -35,7 +36,7 @@ from app.web.filters import (
 
 def register_web(app: Flask) -> None:
     """Register page blueprints and the layout switch between full page and fragment."""
-    for module in (home, auth, admin, account):
+    for module in (home, auth, admin, account, webhooks):
         app.register_blueprint(module.bp)
     for module in (customers, pets, settings):
         app.register_blueprint(module.bp)
