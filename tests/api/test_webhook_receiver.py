@@ -201,3 +201,20 @@ def test_a_receiver_that_was_down_gets_the_event_once_it_is_back(app, client, te
     assert client.get(f"/api/v1/webhook-endpoints/{endpoint['id']}", headers=tenant_a.headers()
                       ).json["consecutive_failures"] == 0
     assert rb.received == []
+
+
+def test_changes_committed_one_after_another_in_one_session_are_each_sent_once(app, client, tenant_a, receivers):
+    """A worker, the CLI or a seeder makes several changes in one session: each commit sends only its own events."""
+    from app.services import customers
+    from tests.services.test_booking import as_tenant
+
+    ra = receivers[0]
+    _subscribe(client, tenant_a, ra)
+    with as_tenant(app, tenant_a):
+        first = customers.create_customer(first_name="Ann", last_name="One").id
+        second = customers.create_customer(first_name="Bob", last_name="Two").id
+        customers.update_customer(customer_id=first, notes="Called back")
+    _retry_due(app)
+    assert ra.types() == ["customer.created", "customer.created", "customer.updated"]
+    assert [r["event"]["data"]["id"] for r in ra.received] == [str(first), str(second), str(first)]
+    assert len(set(ra.ids())) == 3 and all(r["verified"] for r in ra.received)
