@@ -11,6 +11,7 @@ from app.web import (
     boards,
     catalog,
     customers,
+    guides,
     home,
     kennels,
     notices,
@@ -43,6 +44,7 @@ def register_web(app: Flask) -> None:
     for module in (catalog, kennels, boards, reservations, notices, reports, billing):
         app.register_blueprint(module.bp)
     app.register_blueprint(notices.public)
+    app.register_blueprint(guides.bp)  # beside the API docs: no tenant, no sign-in
 
     app.add_template_filter(label)
     app.add_template_filter(plural)
