@@ -218,3 +218,13 @@ def test_changes_committed_one_after_another_in_one_session_are_each_sent_once(a
     assert ra.types() == ["customer.created", "customer.created", "customer.updated"]
     assert [r["event"]["data"]["id"] for r in ra.received] == [str(first), str(second), str(first)]
     assert len(set(ra.ids())) == 3 and all(r["verified"] for r in ra.received)
+
+
+def test_the_docs_list_exactly_the_event_types_an_endpoint_can_subscribe_to():
+    from app.services.webhooks import EVENT_TYPES
+
+    section = DOCS.read_text().split("## Events", 1)[1].split("\n## ", 1)[0]
+    documented = set()
+    for group in re.findall(r"`([a-z_]+)\.([a-z_|]+)`", section):
+        documented |= {f"{group[0]}.{name}" for name in group[1].split("|")}
+    assert documented == set(EVENT_TYPES)
