@@ -53,12 +53,12 @@ EVERY_EVENT = "*"
 # The audited changes integrators may subscribe to; the event type is the audit action.
 EVENT_TYPES = (
     "customer.created", "customer.updated", "customer.deactivated", "customer.deleted", "customer.email_opt_out",
+    "customer.sms_opt_out", "customer.sms_opt_in",
     "pet.created", "pet.updated", "pet.photo_changed", "pet.deleted",
     "vaccination.created", "vaccination.updated", "vaccination.document_attached", "vaccination.deleted",
     "reservation.created", "reservation.updated", "reservation.pet_moved", "reservation.confirmed",
     "reservation.checked_in", "reservation.checked_out", "reservation.cancelled", "reservation.no_show",
     "reservation.cancellation_settled",
-    "customer.sms_opt_out", "customer.sms_opt_in",
     "invoice.created", "invoice.issued", "invoice.adjusted", "invoice.repriced", "invoice.check_out_charges",
     "invoice.voided",
     "payment.recorded", "refund.recorded",
