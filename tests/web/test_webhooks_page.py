@@ -237,3 +237,17 @@ def test_the_list_page_is_a_constant_number_of_queries(client, tenant_a, receive
         html = client.get(PAGE, base_url=tenant_a.base_url).get_data(as_text=True)
     assert html.count('<tr id="webhook-') == 6 and html.count("HTTP 200") == 6
     assert few.count == many.count
+
+
+def test_the_endpoint_list_is_paged(client, tenant_a, tenant_b, receiver, monkeypatch):
+    from app.web import webhooks as pages
+
+    monkeypatch.setattr(pages, "PAGE_SIZE", 1)
+    _api_endpoint(client, tenant_a, receiver.url + "/first")
+    _api_endpoint(client, tenant_a, receiver.url + "/second")
+    _api_endpoint(client, tenant_b, receiver.url + "/bravo")
+    _signed_in(client, tenant_a)
+    one = client.get(PAGE, base_url=tenant_a.base_url).get_data(as_text=True)
+    two = client.get(f"{PAGE}?page=2", base_url=tenant_a.base_url).get_data(as_text=True)
+    assert "/first" in one and "/second" not in one and "Page 1 of 2" in one
+    assert "/second" in two and "/first" not in two and "/bravo" not in one + two
