@@ -46,6 +46,8 @@ NO_ONE_HOUSEHOLD = (("        op.execute(ONE_HOUSEHOLD)\n", "        pass\n"),
                     ("        op.execute(ONE_HOUSEHOLD_SQLITE)\n", "        pass\n"))
 OUTBOX, TEMPLATES = "app/services/outbox.py", "app/services/templates.py"
 JOBS, OUTBOX_API, TEMPLATES_API = "tests/jobs/test_jobs.py", "tests/api/test_outbox.py", "tests/api/test_message_templates.py"
+WEBHOOKS, WEBHOOKS_API = "app/services/webhooks.py", "tests/api/test_webhooks.py"
+RECEIVER, WEBHOOKS_PAGE = "tests/api/test_webhook_receiver.py", "tests/web/test_webhooks_page.py"
 EXPIRED_FILTER = f"{CUSTOMERS_API}::test_the_expired_filter_counts_only_each_vaccines_latest_record_and_stays_in_its_tenant"
 
 MUTATIONS = [
@@ -419,6 +421,52 @@ MUTATIONS = [
     Mutation("cors-takes-http-origins", "app/cors.py",
              (('_ORIGIN = re.compile(rf"^https://(', '_ORIGIN = re.compile(rf"^https?://('),),
              (f"{CORS_API}::test_anything_but_an_https_origin_is_a_422_naming_the_field",)),
+    # --- webhooks ----------------------------------------------------------------------------------
+    Mutation("webhook-signs-body-only", WEBHOOKS,
+             (('hmac.new(secret.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256)',
+               'hmac.new(secret.encode(), body.encode(), hashlib.sha256)'),),
+             (f"{RECEIVER}::test_every_event_reaches_its_tenants_receiver_exactly_once_and_verified",
+              f"{WEBHOOKS_API}::test_each_event_reaches_only_its_tenants_endpoint_once_and_signed")),
+    Mutation("webhook-disabled-one-failure-late", WEBHOOKS,
+             (("WebhookEndpoint.consecutive_failures >= limit)", "WebhookEndpoint.consecutive_failures > limit)"),),
+             (f"{WEBHOOKS_API}::test_an_endpoint_that_keeps_failing_is_switched_off_and_back_on_resets_it",)),
+    Mutation("webhook-never-disabled", WEBHOOKS,
+             (("    if not ok:\n        disabled = ", "    if False:\n        disabled = "),),
+             (f"{WEBHOOKS_API}::test_an_endpoint_that_keeps_failing_is_switched_off_and_back_on_resets_it",)),
+    Mutation("webhook-events-queued-again", WEBHOOKS,
+             (("pending = session.info.pop(_PENDING, None)", "pending = session.info.get(_PENDING)"),),
+             (f"{RECEIVER}::test_changes_committed_one_after_another_in_one_session_are_each_sent_once",)),
+    Mutation("webhook-two-copies-per-endpoint", WEBHOOKS,
+             (("    for endpoint in endpoints:\n        if subscribed_only",
+               "    for endpoint in [*endpoints, *endpoints]:\n        if subscribed_only"),),
+             (f"{RECEIVER}::test_every_event_reaches_its_tenants_receiver_exactly_once_and_verified",)),
+    Mutation("webhook-events-survive-rollback", WEBHOOKS,
+             (("def _forget_collected_events(session: Session) -> None:\n    session.info.pop(_PENDING, None)",
+               "def _forget_collected_events(session: Session) -> None:\n    pass"),),
+             (f"{WEBHOOKS_API}::test_a_change_that_rolls_back_sends_nothing",)),
+    Mutation("webhook-follows-redirects", WEBHOOKS,
+             (("    def redirect_request(self, *args, **kwargs):\n        return None",
+               "    def redirect_request(self, *args, **kwargs):\n        return super().redirect_request(*args, **kwargs)"),),
+             (f"{WEBHOOKS_API}::test_a_redirect_is_recorded_as_a_failure_and_never_followed",)),
+    Mutation("webhook-private-allowed", WEBHOOKS,
+             (("if not address.is_global or address.is_multicast:", "if False:"),),
+             (f"{WEBHOOKS_API}::test_private_addresses_and_plain_http_are_refused_when_not_allowed",)),
+    Mutation("webhook-page-ignores-version", "app/web/webhooks.py",
+             (("expected_version=form_version(),", "expected_version=None,"),),
+             (f"{WEBHOOKS_PAGE}::test_a_form_opened_before_someone_elses_save_is_refused_with_a_conflict",)),
+    Mutation("webhook-page-for-managers", "app/web/webhooks.py",
+             (('@bp.get("")\n@requires(Role.ADMIN)', '@bp.get("")\n@requires(Role.MANAGER)'),),
+             (f"{WEBHOOKS_PAGE}::test_staff_and_managers_get_403_on_every_webhook_page",)),
+    Mutation("webhook-page-secret-on-list", "templates/webhooks/_row.html",
+             (('<td><code class="webhook-url">{{ endpoint.url }}</code>',
+               '<td><code class="webhook-url">{{ endpoint.url }}</code><!-- {{ endpoint.secret }} -->'),),
+             (f"{WEBHOOKS_PAGE}::test_a_new_endpoints_secret_is_shown_once_and_signs_its_deliveries",)),
+    Mutation("webhook-page-last-attempt-per-row", "templates/webhooks/index.html",
+             (("{% with last=last.get(endpoint.id) %}", "{% with last=webhook_last(endpoint.id) %}"),),
+             (f"{WEBHOOKS_PAGE}::test_the_list_page_is_a_constant_number_of_queries",),
+             more=(("app/web/webhooks.py", (("**_context())\n\n\n@bp.post(\"\")",
+                                            "webhook_last=lambda i: webhooks.last_attempts([i]).get(i), **_context())"
+                                            "\n\n\n@bp.post(\"\")"),)),)),
 ]
 
 

@@ -58,6 +58,7 @@ def register_api(app: Flask) -> None:
     api.ERROR_SCHEMA = ErrorSchema  # document our error body, not flask-smorest's
     api.init_app(app, spec_kwargs={"info": {"description": "Tailtown pet resort API. Send `X-Tenant: <subdomain>` "
                                              "(or use `<subdomain>.<base domain>`) and `Authorization: Bearer <key>`. "
+                                             "Integration guide: [docs/integration.md](/api/v1/docs/guides/integration.md). "
                                              "A key's scopes narrow its role: each operation names the scope it "
                                              "needs in `x-required-scope`; a missing one is a 403 naming it."}})
     # Money-like decimals travel as strings ("0.0825") so clients never round through a float.

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from loguru import logger
-from sqlalchemy import event, inspect, select, update
+from sqlalchemy import event, func, inspect, select, update
 from sqlalchemy.orm import Session
 
 from app import jobs
@@ -43,7 +43,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.models.mail import Channel, MessageState
 from app.services import audit
-from app.services.rows import expect_version, one_or_404
+from app.services.rows import expect_version, one_or_404, refuse_stale
 from app.tenancy import current_tenant
 
 SIGNATURE_HEADER = "Tailtown-Signature"
@@ -53,12 +53,14 @@ EVERY_EVENT = "*"
 # The audited changes integrators may subscribe to; the event type is the audit action.
 EVENT_TYPES = (
     "customer.created", "customer.updated", "customer.deactivated", "customer.deleted", "customer.email_opt_out",
+    "customer.sms_opt_out", "customer.sms_opt_in",
     "pet.created", "pet.updated", "pet.photo_changed", "pet.deleted",
     "vaccination.created", "vaccination.updated", "vaccination.document_attached", "vaccination.deleted",
     "reservation.created", "reservation.updated", "reservation.pet_moved", "reservation.confirmed",
     "reservation.checked_in", "reservation.checked_out", "reservation.cancelled", "reservation.no_show",
     "reservation.cancellation_settled",
-    "invoice.created", "invoice.issued", "invoice.adjusted", "invoice.check_out_charges", "invoice.voided",
+    "invoice.created", "invoice.issued", "invoice.adjusted", "invoice.repriced", "invoice.check_out_charges",
+    "invoice.voided",
     "payment.recorded", "refund.recorded",
     "webhook.ping",
 )
@@ -187,6 +189,7 @@ def list_endpoints(*, page: int, page_size: int) -> tuple[list[WebhookEndpoint],
     return paginate(query, page=page, page_size=page_size)
 
 
+@refuse_stale
 def update_endpoint(*, endpoint_id: uuid.UUID, expected_version: int | None = None, **fields) -> WebhookEndpoint:
     """Change URL, events, description or active; turning it on again clears its failure count."""
     endpoint = get_endpoint(endpoint_id=endpoint_id)
@@ -237,6 +240,18 @@ def send_ping(*, endpoint_id: uuid.UUID) -> OutboxMessage:
     return message
 
 
+def last_attempts(endpoint_ids) -> dict:
+    """Each endpoint's most recent delivery attempt (status code or error, and when), in one query."""
+    if not endpoint_ids:
+        return {}
+    latest = (select(WebhookAttempt.endpoint_id, func.max(WebhookAttempt.attempted_at).label("at"))
+              .where(WebhookAttempt.endpoint_id.in_(list(endpoint_ids))).group_by(WebhookAttempt.endpoint_id)
+              .subquery())
+    rows = db.session.execute(select(WebhookAttempt).join(latest, (WebhookAttempt.endpoint_id == latest.c.endpoint_id)
+                                                          & (WebhookAttempt.attempted_at == latest.c.at))).scalars()
+    return {attempt.endpoint_id: attempt for attempt in rows}
+
+
 def list_deliveries(*, endpoint_id: uuid.UUID, page: int, page_size: int) -> tuple[list[OutboxMessage], int]:
     """The endpoint's deliveries, newest first, each with its attempts."""
     get_endpoint(endpoint_id=endpoint_id)
@@ -252,6 +267,18 @@ def list_deliveries(*, endpoint_id: uuid.UUID, page: int, page_size: int) -> tup
     for message in items:
         message.attempt_log = attempts.get(message.id, [])
     return items, total
+
+
+def get_delivery(*, message_id: uuid.UUID) -> OutboxMessage:
+    """One webhook delivery with its attempts (`attempt_log`), oldest attempt first."""
+    message = db.session.execute(select(OutboxMessage).where(OutboxMessage.id == message_id,
+                                                             OutboxMessage.channel == Channel.WEBHOOK)
+                                 ).scalar_one_or_none()
+    if message is None:
+        raise NotFound("No such webhook delivery.")
+    message.attempt_log = list(db.session.execute(select(WebhookAttempt).where(WebhookAttempt.message_id == message.id)
+                                                  .order_by(WebhookAttempt.attempted_at)).scalars())
+    return message
 
 
 def redeliver(*, message_id: uuid.UUID) -> OutboxMessage:

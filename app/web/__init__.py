@@ -11,6 +11,7 @@ from app.web import (
     boards,
     catalog,
     customers,
+    guides,
     home,
     kennels,
     notices,
@@ -18,6 +19,7 @@ from app.web import (
     reports,
     reservations,
     settings,
+    webhooks,
 )
 from app.web.filters import (
     address_lines,
@@ -35,13 +37,14 @@ from app.web.filters import (
 
 def register_web(app: Flask) -> None:
     """Register page blueprints and the layout switch between full page and fragment."""
-    for module in (home, auth, admin, account):
+    for module in (home, auth, admin, account, webhooks):
         app.register_blueprint(module.bp)
     for module in (customers, pets, settings):
         app.register_blueprint(module.bp)
     for module in (catalog, kennels, boards, reservations, notices, reports, billing):
         app.register_blueprint(module.bp)
     app.register_blueprint(notices.public)
+    app.register_blueprint(guides.bp)  # beside the API docs: no tenant, no sign-in
 
     app.add_template_filter(label)
     app.add_template_filter(plural)

@@ -16,7 +16,8 @@ pytestmark = pytest.mark.browser
 WIDTHS = (390, 768, 1024, 1366)
 # GET routes that are not HTML pages (files, images, downloads), or that a person never opens on its own.
 NOT_PAGES = {"customer_pages.export", "pet_pages.photo", "pet_pages.vaccination_document", "static",
-             "health.healthz", "health.readyz", "admin.key_row", "admin.edit_key"}  # the last two: a table row
+             "health.healthz", "health.readyz", "admin.key_row", "admin.edit_key",
+             "webhook_pages.row", "webhook_pages.edit"}  # the last four: a table row
 SIGNED_OUT = {"auth.login", "auth.forgot_password", "auth.reset_password", "home.index"}
 
 
