@@ -140,6 +140,31 @@ def test_response_only_schemas_require_their_fields(spec):
     assert "required" not in schemas["CustomerCreate"] or "id" not in schemas["CustomerCreate"]["required"]
 
 
+def test_every_example_in_the_document_matches_its_schema(spec):
+    checked = 0
+    for path, method, operation in _operations(spec):
+        bodies = [("request", operation.get("requestBody", {}))]
+        bodies += [(status, resolve(spec, answer)) for status, answer in operation["responses"].items()]
+        for _where, holder in bodies:
+            media = holder.get("content", {}).get("application/json", {})
+            examples = [media["example"]] if "example" in media else []
+            examples += [resolve(spec, e)["value"] for e in media.get("examples", {}).values()]
+            for example in examples:
+                OAS30Validator({**media["schema"], "components": spec["components"]}).validate(example)
+                checked += 1
+        if method in ("get", "delete") or "requestBody" not in operation:
+            continue
+        assert operation["requestBody"]["content"].get("application/json", {}).keys() & {"example", "examples"} \
+            or "application/json" not in operation["requestBody"]["content"], (method, path)
+    main = [("get", "/api/v1/customers"), ("get", "/api/v1/customers/{customer_id}"), ("post", "/api/v1/reservations"),
+            ("get", "/api/v1/reservations/{reservation_id}"), ("post", "/api/v1/payments"), ("post", "/api/v1/quotes")]
+    for method, path in main:
+        answers = spec["paths"][path][method]["responses"]
+        ok = answers.get("200") or answers.get("201")
+        assert "example" in ok["content"]["application/json"], (method, path)
+    assert checked > 100
+
+
 # --- what the server sends matches what the document says ---------------------------------------------------
 
 
@@ -157,6 +182,12 @@ def assert_documented(spec, method, template, response):
 
 def test_main_responses_match_the_document(client, spec, world, tenant_a, tenant_b):  # noqa: F811
     w, h = world, tenant_a.headers()
+    for rule in ({"kind": "LENGTH_OF_STAY", "min_nights": 7}, {"kind": "DAY_OF_WEEK", "days_of_week": ["SAT"]},
+                 {"kind": "ADDITIONAL_PET", "from_pet": 2},
+                 {"kind": "DATE_WINDOW", "valid_from": "2026-12-20", "valid_to": "2027-01-02"}):
+        made = client.post("/api/v1/price-rules", headers=tenant_a.headers(Role.MANAGER), json={
+            "name": rule["kind"], "effect": "DISCOUNT", "amount_type": "AMOUNT", "amount_cents": 100, **rule})
+        assert_documented(spec, "post", "/api/v1/price-rules", made)  # exactly one variant of the oneOf
     created = book(client, tenant_a, booking(w))
     assert_documented(spec, "post", "/api/v1/reservations", created)
     rid = created.json["id"]

@@ -201,3 +201,26 @@ def test_a_generated_client_books_a_stay_and_records_a_payment(generated, live_s
         assert list_reservations.sync(client=b) == []
         assert get_reservation.sync_detailed(reservation.id, client=b).status_code == 404
         assert get_payment.sync_detailed(paid.id, client=b).status_code == 404
+
+
+def test_a_generated_client_sends_and_reads_price_rules_by_kind(generated, live_server, tenant_a):
+    from tailtown_api_client import AuthenticatedClient
+    from tailtown_api_client.api.price_rules import create_price_rule, list_price_rules
+    from tailtown_api_client.models import (
+        AmountType,
+        PriceRuleCreateDayOfWeek,
+        PriceRuleCreateDayOfWeekKind,
+        PriceRuleDayOfWeek,
+        PriceRuleLengthOfStay,
+        RuleEffect,
+        Weekday,
+    )
+
+    with AuthenticatedClient(base_url=live_server, token=tenant_a.keys[Role.MANAGER],
+                             headers={"X-Tenant": tenant_a.subdomain}, raise_on_unexpected_status=True) as a:
+        created = create_price_rule.sync(client=a, body=PriceRuleCreateDayOfWeek(
+            name="Weekend", kind=PriceRuleCreateDayOfWeekKind.DAY_OF_WEEK, effect=RuleEffect.SURCHARGE,
+            amount_type=AmountType.PERCENT, percent="10.00", days_of_week=[Weekday.SAT, Weekday.SUN]))
+        assert isinstance(created, PriceRuleDayOfWeek) and created.days_of_week == ["SAT", "SUN"]
+        [listed] = list_price_rules.sync(client=a)
+        assert isinstance(listed, PriceRuleDayOfWeek) and not isinstance(listed, PriceRuleLengthOfStay)
