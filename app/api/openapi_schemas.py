@@ -7,6 +7,7 @@ from app.api.openapi import operations
 # Fields of response schemas that a response may leave out (everything else is always sent).
 SOMETIMES_ABSENT: dict[str, set[str]] = {
     "Error": {"errors", "location", "required_scope", "retry_after", "bucket", "tenant"},
+    "Cancellation": {"fee_invoice_id"},  # only when a FORFEIT tier billed a fee
 }
 
 
