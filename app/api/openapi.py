@@ -57,7 +57,7 @@ def install(app: Flask, spec) -> None:
     def to_dict() -> dict:
         if not finished:  # once per app: every view is registered before the first request
             finished.update(finish(copy.deepcopy(raw()), endpoints=endpoints, config=app.config))
-        return copy.deepcopy(finished)
+        return finished  # read-only for callers (serialised as it is): a copy per request costs more than the rest
 
     spec.to_dict = to_dict
 
