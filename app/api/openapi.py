@@ -171,7 +171,9 @@ def enum_var_names(values: list) -> list[str]:
     """Distinct Python-safe member names (`x-enum-varnames`): GMT+0, GMT-0 and GMT0 must not collide."""
     names, seen = [], set()
     for value in values:
-        text = str(value).replace("+", "_PLUS_").replace("-", "_MINUS_") if re.search(r"[+-]\d", str(value)) else str(value)
+        text = str(value).replace("*", "ALL")  # the `*` and `*:read` scopes
+        if re.search(r"[+-]\d", text):  # Etc/GMT+5 and Etc/GMT-5 are different zones
+            text = text.replace("+", "_PLUS_").replace("-", "_MINUS_")
         name = re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").upper() or "EMPTY"
         if name[0].isdigit():
             name = f"VALUE_{name}"
@@ -214,7 +216,8 @@ def hoist_enums(spec: dict) -> None:
             ref = {"$ref": f"#/components/schemas/{component_for(node, where)}"}
             kept = {key: node[key] for key in KEPT_BESIDE_REF if key in node}
             return {"allOf": [ref], **kept} if kept else ref
-        return {key: replace(value, _where(where, key, node)) for key, value in node.items()}
+        return {key: value if key in ("example", "examples", "default") else replace(value, _where(where, key, node))
+                for key, value in node.items()}
 
     for name in list(schemas):
         schemas[name] = {key: replace(value, name) for key, value in schemas[name].items()} \
