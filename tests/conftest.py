@@ -31,6 +31,7 @@ PASSWORD = "correct-horse-battery"
 def pytest_configure(config):
     config.addinivalue_line("markers", "postgres: needs PostgreSQL-only behaviour (row locks, concurrency)")
     config.addinivalue_line("markers", "browser: drives headless Chromium")
+    config.addinivalue_line("markers", "generators: runs OpenAPI code generators (openapi-typescript needs node)")
 
 
 def pytest_collection_modifyitems(config, items):

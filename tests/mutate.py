@@ -48,6 +48,7 @@ OUTBOX, TEMPLATES = "app/services/outbox.py", "app/services/templates.py"
 JOBS, OUTBOX_API, TEMPLATES_API = "tests/jobs/test_jobs.py", "tests/api/test_outbox.py", "tests/api/test_message_templates.py"
 WEBHOOKS, WEBHOOKS_API = "app/services/webhooks.py", "tests/api/test_webhooks.py"
 RECEIVER, WEBHOOKS_PAGE = "tests/api/test_webhook_receiver.py", "tests/web/test_webhooks_page.py"
+OPENAPI_DOC, GENERATORS = "tests/api/test_openapi_document.py", "tests/api/test_openapi_generators.py"
 EXPIRED_FILTER = f"{CUSTOMERS_API}::test_the_expired_filter_counts_only_each_vaccines_latest_record_and_stays_in_its_tenant"
 
 MUTATIONS = [
@@ -467,6 +468,30 @@ MUTATIONS = [
              more=(("app/web/webhooks.py", (("**_context())\n\n\n@bp.post(\"\")",
                                             "webhook_last=lambda i: webhooks.last_attempts([i]).get(i), **_context())"
                                             "\n\n\n@bp.post(\"\")"),)),)),
+    # --- the OpenAPI document and the error shape -------------------------------------------------
+    Mutation("operation-unnamed", "app/api/openapi_names.py",
+             (('    "reservations.ReservationConfirm": {"post": "confirmReservation"},\n', ""),),
+             (f"{OPENAPI_DOC}::test_every_operation_has_a_unique_operation_id_from_the_table",)),
+    Mutation("enums-inline", "app/api/openapi.py", (("    hoist_enums(spec)\n", ""),),
+             (f"{OPENAPI_DOC}::test_every_enum_is_one_named_component",
+              f"{GENERATORS}::test_openapi_python_client_generates_with_default_settings_and_no_warnings")),
+    Mutation("timezones-collide", "app/api/openapi.py",
+             (('component["x-enum-varnames"] = enum_var_names(values)', 'pass'),),
+             (f"{GENERATORS}::test_openapi_python_client_generates_with_default_settings_and_no_warnings",)),
+    Mutation("errors-nested-by-location", "app/core/errors.py",
+             (("        errors, location = flatten_locations(errors)\n", "        location = None\n"),),
+             (f"{OPENAPI_DOC}::test_main_responses_match_the_document",
+              "tests/api/test_customers.py::test_bad_input_is_422_naming_each_field_and_nothing_is_saved")),
+    Mutation("no-bearer-challenge", "app/core/errors.py",
+             (('        headers = {**headers, "WWW-Authenticate": bearer_challenge()}\n', "        pass\n"),),
+             ("tests/api/test_api_keys.py::test_a_401_carries_a_bearer_challenge",)),
+    Mutation("sometimes-absent-required", "app/api/openapi_schemas.py",
+             (('    "Cancellation": {"fee_invoice_id"},', ""),),
+             (f"{OPENAPI_DOC}::test_every_read_matches_the_document_after_a_whole_stay",)),
+    Mutation("rate-limit-headers-undocumented", "app/api/openapi_errors.py",
+             (('COMMON_HEADERS = ("X-Request-ID", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")',
+               'COMMON_HEADERS = ("X-Request-ID",)'),),
+             (f"{OPENAPI_DOC}::test_rate_limit_and_retry_headers_are_documented",)),
 ]
 
 

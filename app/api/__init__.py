@@ -12,6 +12,7 @@ from app.api import (
     customers,
     kennels,
     notices,
+    openapi,
     outbox,
     pets,
     platform,
@@ -68,6 +69,7 @@ def register_api(app: Flask) -> None:
     for blueprint in [*TENANT_BLUEPRINTS, platform.blp]:
         api.register_blueprint(blueprint)
     document_scopes(app)
+    openapi.install(app, api.spec)  # operation ids, named enums, errors, headers: app/api/openapi.py
 
 
 def document_scopes(app: Flask) -> None:

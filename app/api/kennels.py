@@ -16,7 +16,7 @@ from app.schemas.kennels import (
     KennelCreateSchema,
     KennelQuerySchema,
     KennelSchema,
-    KennelStatusSchema,
+    KennelStatusChangeSchema,
     KennelUpdateSchema,
 )
 from app.services import kennels as service
@@ -106,7 +106,7 @@ class KennelById(MethodView):
 @blp.route("/<uuid:kennel_id>/status")
 class KennelStatusView(MethodView):
     @kennel_first
-    @blp.arguments(KennelStatusSchema, example={"status": "MAINTENANCE", "note": "Gate latch sticks."})
+    @blp.arguments(KennelStatusChangeSchema, example={"status": "MAINTENANCE", "note": "Gate latch sticks."})
     @blp.response(200, KennelSchema)
     @blp.alt_response(404, schema=ErrorSchema)
     @blp.alt_response(422, schema=ErrorSchema)

@@ -64,6 +64,14 @@ class PetById(MethodView):
         service.delete_pet(pet_id=pet_id, expected_version=blp.if_match_version(pet_id))
 
 
+def upload_body(part: str, what: str) -> dict:
+    """An upload as the raw body (any type: the server sniffs it) or as one multipart part."""
+    binary = {"type": "string", "format": "binary", "description": what}
+    return {"required": True, "content": {
+        "application/octet-stream": {"schema": binary},
+        "multipart/form-data": {"schema": {"type": "object", "required": [part], "properties": {part: binary}}}}}
+
+
 @blp.route("/<uuid:pet_id>/photo")
 class PetPhoto(MethodView):
     @blp.response(200, content_type="image/*")
@@ -77,8 +85,7 @@ class PetPhoto(MethodView):
     @blp.response(200, PetDetailSchema)
     @blp.alt_response(413, schema=ErrorSchema, description="Body over the upload limit")
     @blp.alt_response(422, schema=ErrorSchema, description="Not an image, or over 5 MB")
-    @blp.doc(requestBody={"content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}},
-                                      "image/png": {"schema": {"type": "string", "format": "binary"}}}})
+    @blp.doc(requestBody=upload_body("photo", "A PNG, JPEG, GIF or WebP image."))
     def put(self, pet_id):
         """Upload a photo as the raw request body (PNG, JPEG, GIF or WebP, at most 5 MB)."""
         upload = request.files.get("photo")
@@ -138,7 +145,7 @@ class VaccinationDocument(MethodView):
     @blp.response(200, VaccinationSchema)
     @blp.alt_response(413, schema=ErrorSchema, description="Body over the upload limit")
     @blp.alt_response(422, schema=ErrorSchema, description="Not a PDF or image, or over 10 MB")
-    @blp.doc(requestBody={"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}})
+    @blp.doc(requestBody=upload_body("document", "A PDF or image."))
     def put(self, pet_id, vaccination_id):
         """Attach the certificate as the raw request body (PDF or image, at most 10 MB)."""
         upload = request.files.get("document")

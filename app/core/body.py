@@ -8,6 +8,8 @@ from app.core.errors import DomainError
 
 # Room for the multipart boundary and part headers around one uploaded file.
 MULTIPART_OVERHEAD = 64 * 1024
+# Errors about the body as a whole: `_schema` (marshmallow's name), read from the JSON body, as webargs' own 400.
+JSON_BODY = {"location": "json"}
 
 
 def body_limit(setting: str):
@@ -69,13 +71,13 @@ def refuse_hostile_json() -> None:
         data = None
         too_deep = True
     except ValueError:
-        raise DomainError("Invalid JSON body.", errors={"json": ["A number in the body has too many digits."]}) \
-            from None
+        raise DomainError("Invalid JSON body.", errors={"_schema": ["A number in the body has too many digits."]},
+                          extra=JSON_BODY) from None
     else:
         too_deep = _depth(data) > current_app.config["MAX_JSON_DEPTH"]
     if too_deep:
         raise DomainError("Invalid JSON body.", errors={
-            "json": [f"Nested more than {current_app.config['MAX_JSON_DEPTH']} levels deep."]})
+            "_schema": [f"Nested more than {current_app.config['MAX_JSON_DEPTH']} levels deep."]}, extra=JSON_BODY)
 
 
 def register_body_checks(app: Flask) -> None:

@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 from flask import Flask, g, jsonify, render_template, request, url_for
 from flask_login import current_user
 from loguru import logger
+from marshmallow import ValidationError
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -93,16 +94,39 @@ def error_response(status: int, message: str, *, errors: dict | None = None, hea
     return response
 
 
+def flatten_locations(messages: dict) -> tuple[dict, str | None]:
+    """webargs nests errors by where they were read (`{"json": {"email": [...]}}`): flatten them to
+    `{"email": [...]}` like every rule error, and return the location separately.
+
+    An error about the whole input (`{"json": ["Invalid JSON body."]}`) becomes `_schema`, the name
+    marshmallow gives whole-schema errors.
+    """
+    errors: dict = {}
+    locations = []
+    for location, inner in messages.items():
+        locations.append(location)
+        if isinstance(inner, dict):
+            errors.update(inner)
+        else:
+            errors.setdefault("_schema", []).extend(inner if isinstance(inner, list) else [inner])
+    return errors, (locations[0] if len(locations) == 1 else None)
+
+
 def _handle_http_exception(exc: HTTPException):
     data = getattr(exc, "data", None) or {}
     errors = data.get("messages") or getattr(exc, "errors", None)
+    extra = {}
+    if errors and isinstance(getattr(exc, "exc", None), ValidationError | ValueError):  # webargs: keyed by location
+        errors, location = flatten_locations(errors)
+        if location:
+            extra["location"] = "query" if location == "querystring" else location
     message = data.get("message") or exc.description or HTTPStatus(exc.code).phrase
     if exc.code == 422 and errors and not data.get("message"):
         message = "Validation failed; see errors for each field."
     headers = dict(data.get("headers") or {})
     if exc.code == 405 and exc.get_response().headers.get("Allow"):
         headers["Allow"] = exc.get_response().headers["Allow"]
-    return error_response(exc.code or 500, message, errors=errors, headers=headers)
+    return error_response(exc.code or 500, message, errors=errors, headers=headers, **extra)
 
 
 def _handle_rate_limited(exc: HTTPException):
@@ -133,7 +157,17 @@ def _handle_domain_error(exc: DomainError):
         # The API's version check is If-Match: losing it is a failed precondition.
         return error_response(412, "The resource changed since you read it; GET it again and retry with its ETag.",
                               errors=exc.errors)
-    return error_response(exc.status_code, exc.message, errors=exc.errors, headers=exc.headers, **exc.extra)
+    headers = exc.headers
+    if isinstance(exc, Unauthorized) and is_api_request() and "WWW-Authenticate" not in headers:
+        headers = {**headers, "WWW-Authenticate": bearer_challenge()}
+    return error_response(exc.status_code, exc.message, errors=exc.errors, headers=headers, **exc.extra)
+
+
+def bearer_challenge() -> str:
+    """RFC 6750's challenge: no error code when no credential was sent, `invalid_token` for a bad one."""
+    realm = "tailtown-operator" if request.path.startswith("/api/v1/platform/") else "tailtown"
+    sent = request.headers.get("Authorization", "").strip()
+    return f'Bearer realm="{realm}"' + (', error="invalid_token"' if sent else "")
 
 
 DATABASE_UNAVAILABLE = "The database is busy or unavailable. Try again in a few seconds."

@@ -5,12 +5,25 @@ import marshmallow as ma
 
 
 class ErrorSchema(ma.Schema):
-    """The body of every API error."""
+    """The body of every API error; some errors add details of their own (e.g. `current_status`, `existing_id`)."""
 
-    code = ma.fields.Integer(metadata={"example": 404})
-    status = ma.fields.String(metadata={"example": "Not Found"})
-    message = ma.fields.String(metadata={"example": "User not found."})
-    errors = ma.fields.Dict(metadata={"example": {"email": ["Not a valid email address."]}})
+    class Meta:
+        unknown = ma.INCLUDE  # documented as additionalProperties: the details an error adds
+
+    code = ma.fields.Integer(metadata={"example": 422, "description": "The HTTP status."})
+    status = ma.fields.String(metadata={"example": "Unprocessable Entity"})
+    message = ma.fields.String(metadata={"example": "Validation failed; see errors for each field."})
+    errors = ma.fields.Dict(keys=ma.fields.String(), metadata={
+        "example": {"email": ["Not a valid email address."]},
+        "description": "Field name -> messages, flat whatever the field was read from (`_schema`: the whole "
+                       "input); nested fields nest under their parent."})
+    location = ma.fields.String(metadata={"example": "json", "description": "Where the fields in `errors` were "
+                                          "read from when the request could not be parsed: json, query, files, headers."})
+    required_scope = ma.fields.String(metadata={"description": "On a 403 for a key scope: the scope it lacks.",
+                                                "example": "customers:read"})
+    retry_after = ma.fields.Integer(metadata={"description": "On a 429: seconds until the bucket refills."})
+    bucket = ma.fields.String(metadata={"description": "On a 429: `tenant` or `api_key`, the bucket that ran out."})
+    tenant = ma.fields.String(metadata={"description": "On a 429: the resort whose budget ran out."})
     request_id = ma.fields.String(metadata={"example": "4f1c2a7e9b8d4e0f"})
 
 

@@ -91,7 +91,7 @@ class KennelBulkSchema(StrictSchema):
     location = ma.fields.String(load_default="", validate=ma.validate.Length(0, 120), metadata={"example": "Barn A"})
 
 
-class KennelStatusSchema(StrictSchema):
+class KennelStatusChangeSchema(StrictSchema):
     """Flip a kennel between in service, cleaning and maintenance."""
 
     status = ma.fields.Enum(KennelStatus, required=True, metadata={"example": "MAINTENANCE"})

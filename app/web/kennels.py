@@ -5,7 +5,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from app.auth import requires
 from app.core.errors import Conflict, DomainError, RuleViolation
 from app.models import KennelSize, KennelStatus, KennelType, Role
-from app.schemas.kennels import KennelBulkSchema, KennelCreateSchema, KennelStatusSchema, KennelUpdateSchema
+from app.schemas.kennels import KennelBulkSchema, KennelCreateSchema, KennelStatusChangeSchema, KennelUpdateSchema
 from app.services import kennels
 from app.web.common import FORM_ERRORS, is_htmx, load_form, page_blueprint, posted_values
 
@@ -52,7 +52,7 @@ def change_status(kennel_id):
     data = {k: v for k, v in request.form.items() if k in ("status", "note")}
     back = url_for("kennel_pages.index" if view == "kennels/_row.html" else "kennel_pages.board")
     try:
-        kennel = kennels.change_kennel_status(kennel_id=kennel_id, **KennelStatusSchema().load(data))
+        kennel = kennels.change_kennel_status(kennel_id=kennel_id, **KennelStatusChangeSchema().load(data))
     except (ma.ValidationError, RuleViolation) as exc:
         errors = exc.messages if isinstance(exc, ma.ValidationError) else exc.errors
         if not is_htmx():

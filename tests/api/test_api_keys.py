@@ -95,3 +95,13 @@ def test_the_cached_key_carries_its_role(client, tenant_a, count_queries):
     assert _warm(client, staff, count_queries) == 0
     assert client.get("/api/v1/me", headers=staff).json["role"] == "STAFF"
     assert client.get("/api/v1/api-keys", headers=staff).status_code == 403  # warm, still only STAFF
+
+
+def test_a_401_carries_a_bearer_challenge(client, tenant_a, tenant_b):
+    missing = client.get("/api/v1/customers", headers={"X-Tenant": tenant_a.subdomain})
+    assert missing.status_code == 401 and missing.headers["WWW-Authenticate"] == 'Bearer realm="tailtown"'
+    crossed = client.get("/api/v1/customers", headers={**tenant_a.headers(), "X-Tenant": tenant_b.subdomain})
+    assert crossed.status_code == 401
+    assert crossed.headers["WWW-Authenticate"] == 'Bearer realm="tailtown", error="invalid_token"'
+    operator = client.get("/api/v1/platform/tenants", headers={"Authorization": "Bearer wrong"})
+    assert operator.headers["WWW-Authenticate"] == 'Bearer realm="tailtown-operator", error="invalid_token"'

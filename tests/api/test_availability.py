@@ -52,7 +52,7 @@ def test_bad_queries_are_a_422_naming_the_parameter(client, world, tenant_a):  #
                          (f"service_id={world['boarding']}&start_date=2026-13-01", "start_date"),
                          (f"service_id={world['boarding']}&start_date={day(1)}&pet_id=x", "pet_id")):
         r = client.get(f"/api/v1/availability?{query}", headers=tenant_a.headers())
-        assert r.status_code == 422 and field in r.json["errors"]["query"], r.json
+        assert r.status_code == 422 and field in r.json["errors"], r.json
     no_nights = _available(client, tenant_a, world, start=2, end=2)
     assert no_nights.status_code == 422 and "end_date" in no_nights.json["errors"]
     mixed = _available(client, tenant_a, world, pets=("rex", "max"))

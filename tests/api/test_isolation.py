@@ -268,7 +268,10 @@ def _body_id_fields(spec):
             if not content:
                 continue
             ref = content["schema"].get("$ref", "")
-            props = schemas.get(ref.rsplit("/", 1)[-1], {}).get("properties", {})
+            schema = schemas.get(ref.rsplit("/", 1)[-1], {})
+            props = dict(schema.get("properties", {}))
+            for variant in schema.get("oneOf", []):  # a body by kind (price rules): every variant's fields
+                props.update(schemas[variant["$ref"].rsplit("/", 1)[-1]].get("properties", {}))
             for name in props:
                 if name.endswith("_id") or name.endswith("_ids"):
                     yield method.upper(), path, name

@@ -86,7 +86,7 @@ def test_the_preview_renders_a_sample_booking_and_saves_nothing(client, tenant_a
     assert r.status_code == 200 and r.get_json() == {"subject": "Hi Ann", "body": "Total $285.00 for Rex and Bella"}
     assert client.get(CONFIRMATION, headers=tenant_a.headers()).get_json()["custom"] is False
     missing = client.post(f"{CONFIRMATION}/preview", headers=tenant_a.headers(), json={"subject": "x"})
-    assert missing.status_code == 422 and "body" in missing.get_json()["errors"]["json"]
+    assert missing.status_code == 422 and "body" in missing.get_json()["errors"]
 
 
 def test_unknown_kinds_and_channels_are_404(client, tenant_a):

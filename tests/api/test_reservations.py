@@ -191,7 +191,7 @@ def test_the_list_filters_by_dates_status_customer_pet_kennel_service_and_code(c
 def test_a_bad_list_filter_is_a_422_naming_it(client, world, tenant_a, query):
     r = client.get(f"/api/v1/reservations?{query}", headers=tenant_a.headers())
     name = query.split("=")[0] if "&" not in query else "end_date"
-    assert r.status_code == 422 and name in r.json["errors"]["query"], r.json
+    assert r.status_code == 422 and name in r.json["errors"], r.json
 
 
 def test_the_list_runs_the_same_statements_for_one_row_or_many(client, world, tenant_a, count_queries):
@@ -305,7 +305,7 @@ def test_an_illegal_transition_is_a_409_naming_both_statuses(client, world, tena
 def test_cancel_needs_a_reason_and_frees_the_places(app, client, world, tenant_a):
     res = _ok(book(client, tenant_a, booking(world, kennel="a01")))
     missing = act(client, tenant_a, res["id"], "cancel", {})
-    assert missing.status_code == 422 and "reason" in missing.json["errors"]["json"]
+    assert missing.status_code == 422 and "reason" in missing.json["errors"]
     blank = act(client, tenant_a, res["id"], "cancel", {"reason": "  "})
     assert blank.status_code == 422 and "reason" in blank.json["errors"]
     assert counts(app, tenant_a) == (1, 2, 0)

@@ -1,0 +1,93 @@
+"""The one table of `operationId`s: stable, readable names that generated clients use as method names.
+
+Keyed by (Flask endpoint, method). A test fails for an operation missing here; until it is named,
+the document still gets a derived, unique name (`fallback_operation_id`).
+"""
+import re
+
+_TABLE = {
+    "tenant.Me": {"get": "getMe"},
+    "tenant.TenantSettings": {"get": "getTenantSettings", "patch": "updateTenantSettings"},
+    "users.Users": {"get": "listUsers", "post": "createUser"},
+    "users.UserById": {"get": "getUser", "patch": "updateUser"},
+    "api_keys.ApiKeys": {"get": "listApiKeys", "post": "createApiKey"},
+    "api_keys.ApiKeyById": {"get": "getApiKey", "patch": "updateApiKey", "delete": "revokeApiKey"},
+    "audit_events.AuditEvents": {"get": "listAuditEvents"},
+    "audit_events.AuditEventById": {"get": "getAuditEvent"},
+    "outbox_messages.OutboxMessages": {"get": "listOutboxMessages"},
+    "outbox_messages.RetryMessage": {"post": "retryOutboxMessage"},
+    "catalog_services.Services": {"get": "listServices", "post": "createService"},
+    "catalog_services.ServiceById": {"get": "getService", "patch": "updateService", "delete": "deleteService"},
+    "addons.AddOns": {"get": "listAddOns", "post": "createAddOn"},
+    "addons.AddOnById": {"get": "getAddOn", "patch": "updateAddOn", "delete": "deleteAddOn"},
+    "price_rules.PriceRules": {"get": "listPriceRules", "post": "createPriceRule"},
+    "price_rules.PriceRuleById": {"get": "getPriceRule", "patch": "updatePriceRule", "delete": "deletePriceRule"},
+    "kennels.Kennels": {"get": "listKennels", "post": "createKennel"},
+    "kennels.KennelsBulk": {"post": "createKennelsInBulk"},
+    "kennels.KennelById": {"get": "getKennel", "patch": "updateKennel", "delete": "deleteKennel"},
+    "kennels.KennelStatusView": {"post": "changeKennelStatus"},
+    "quotes.Quotes": {"post": "createQuote"},
+    "customers.Customers": {"get": "listCustomers", "post": "createCustomer"},
+    "customers.CustomerExport": {"get": "exportCustomers"},
+    "customers.CustomerById": {"get": "getCustomer", "patch": "updateCustomer", "delete": "deleteCustomer"},
+    "customers.CustomerPets": {"get": "listCustomerPets", "post": "createPet"},
+    "ledger.CustomerLedger": {"get": "getCustomerLedger"},
+    "pets.Pets": {"get": "listPets"},
+    "pets.PetById": {"get": "getPet", "patch": "updatePet", "delete": "deletePet"},
+    "pets.PetCompliance": {"get": "getPetCompliance"},
+    "pets.PetPhoto": {"get": "getPetPhoto", "put": "uploadPetPhoto"},
+    "pets.PetVaccinations": {"get": "listPetVaccinations", "post": "createVaccination"},
+    "pets.PetVaccination": {"patch": "updateVaccination", "delete": "deleteVaccination"},
+    "pets.VaccinationDocument": {"get": "getVaccinationDocument", "put": "uploadVaccinationDocument"},
+    "vaccine_requirements.Requirements": {"get": "listVaccineRequirements", "post": "createVaccineRequirement"},
+    "vaccine_requirements.RequirementById": {"delete": "deleteVaccineRequirement"},
+    "vaccine_reminders.ExpiringVaccinations": {"get": "listExpiringVaccinations"},
+    "vaccine_reminders.VaccineReminders": {"post": "sendVaccineReminder"},
+    "reservations.Reservations": {"get": "listReservations", "post": "createReservation"},
+    "reservations.ReservationById": {"get": "getReservation", "patch": "updateReservation"},
+    "reservations.ReservationPreview": {"post": "previewReservation"},
+    "reservations.ReservationConfirm": {"post": "confirmReservation"},
+    "reservations.ReservationCheckIn": {"post": "checkInReservation"},
+    "reservations.ReservationCheckOut": {"post": "checkOutReservation"},
+    "reservations.ReservationCancel": {"post": "cancelReservation"},
+    "reservations.ReservationNoShow": {"post": "markReservationNoShow"},
+    "reservations.ReservationMove": {"post": "moveReservation"},
+    "cancellations.ReservationCancellation": {"get": "getReservationCancellation"},
+    "availability.Availability": {"get": "getAvailability"},
+    "availability.DaySheet": {"get": "getDaySheet"},
+    "invoices.Invoices": {"get": "listInvoices", "post": "createInvoice"},
+    "invoices.InvoiceById": {"get": "getInvoice"},
+    "invoices.InvoiceIssue": {"post": "issueInvoice"},
+    "invoices.InvoiceVoid": {"post": "voidInvoice"},
+    "invoices.InvoiceLines": {"post": "addInvoiceLine"},
+    "payments.Payments": {"get": "listPayments", "post": "createPayment"},
+    "payments.PaymentById": {"get": "getPayment"},
+    "payments.PaymentRefunds": {"get": "listPaymentRefunds", "post": "createRefund"},
+    "billing_settings.BillingSettings": {"get": "getBillingSettings", "patch": "updateBillingSettings"},
+    "reports.CloseOut": {"get": "getCloseOutReport"},
+    "reports.Revenue": {"get": "getRevenueReport"},
+    "reports.Aging": {"get": "getAgingReport"},
+    "reports.Occupancy": {"get": "getOccupancyReport"},
+    "webhooks.Endpoints": {"get": "listWebhookEndpoints", "post": "createWebhookEndpoint"},
+    "webhooks.EndpointById": {"get": "getWebhookEndpoint", "patch": "updateWebhookEndpoint",
+                              "delete": "deleteWebhookEndpoint"},
+    "webhooks.Deliveries": {"get": "listWebhookDeliveries"},
+    "webhooks.Ping": {"post": "pingWebhookEndpoint"},
+    "webhooks.RotateSecret": {"post": "rotateWebhookSecret"},
+    "webhooks.Redeliver": {"post": "redeliverWebhook"},
+    "message_templates.MessageTemplates": {"get": "listMessageTemplates"},
+    "message_templates.MessageTemplateByName": {"get": "getMessageTemplate", "put": "replaceMessageTemplate",
+                                                "delete": "resetMessageTemplate"},
+    "message_templates.MessageTemplatePreview": {"post": "previewMessageTemplate"},
+    "platform_tenants.Tenants": {"get": "listTenants", "post": "createTenant"},
+    "platform_tenants.TenantBySubdomain": {"get": "getTenant", "patch": "updateTenant"},
+}
+OPERATION_IDS: dict[tuple[str, str], str] = {
+    (endpoint, method): name for endpoint, methods in _TABLE.items() for method, name in methods.items()
+}
+
+
+def fallback_operation_id(endpoint: str, method: str) -> str:
+    """`<method><Blueprint><View>`: unique (one view per endpoint) though not pretty; name it in the table."""
+    words = re.split(r"[^A-Za-z0-9]+", endpoint)
+    return method + "".join(word[:1].upper() + word[1:] for word in words if word)
