@@ -3,6 +3,7 @@
 A list view's change-feed request (`updated_since`, `sort=updated_at`, `cursor`; parsed in app/api/paging.py)
 is handed to `paginate` through `feed_scope`, so every service list gets it without code of its own.
 """
+import enum
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -151,6 +152,6 @@ def _typed(column, value):
         return datetime.fromisoformat(value)
     if kind is date:
         return date.fromisoformat(value)
-    if kind in (uuid.UUID, Decimal):
+    if kind in (uuid.UUID, Decimal) or issubclass(kind, enum.Enum):
         return kind(value)
     return value
