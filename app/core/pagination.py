@@ -128,7 +128,9 @@ def _after(keys: list, values: list):
         raise ValueError("cursor does not fit this order")
     values = [_typed(column, value) for (column, _), value in zip(keys, values, strict=True)]
     if not any(desc for _, desc in keys):
-        return tuple_(*(column for column, _ in keys)) > tuple_(*values)
+        # Typed binds: each value is stored as its column stores it (SQLite keeps datetimes and UUIDs as text).
+        return tuple_(*(column for column, _ in keys)) > tuple_(*(literal(v, column.type)
+                                                                  for (column, _), v in zip(keys, values, strict=True)))
     clauses = []
     for i, (column, desc) in enumerate(keys):
         equal = [keys[j][0] == values[j] for j in range(i)]
@@ -147,7 +149,7 @@ def _plain(value):
 
 def _typed(column, value):
     """A JSON keyset value as the Python type of its column."""
-    kind = column.type.python_type
+    kind = getattr(column.type, "impl_instance", column.type).python_type  # a TypeDecorator says `object`
     if kind is datetime:
         return datetime.fromisoformat(value)
     if kind is date:
