@@ -68,5 +68,5 @@ for _model, _type in [(Customer, "customers"), (Pet, "pets"), (Vaccination, "vac
                       (VaccineRequirement, "vaccine-requirements"), (Reservation, "reservations"),
                       (Invoice, "invoices"), (Payment, "payments"), (Service, "services"), (AddOn, "addons"),
                       (PriceRule, "price-rules"), (Kennel, "kennels"), (User, "users"), (ApiKey, "api-keys"),
-                      (WebhookEndpoint, "webhook-endpoints"), (MessageTemplate, "message-templates")]:
+                      (WebhookEndpoint, "webhook-endpoints")]:
     synced(_model, _type)

@@ -18,7 +18,6 @@ TYPE_ACCESS: dict[str, tuple[str, str]] = {
     "vaccine-requirements": ("STAFF", "catalog:read"),
     "users": ("ADMIN", "admin"),
     "api-keys": ("ADMIN", "admin"),
-    "message-templates": ("ADMIN", "admin"),
     "webhook-endpoints": ("ADMIN", "webhooks:manage"),
 }
 

@@ -17,8 +17,7 @@ branch_labels = None
 depends_on = None
 
 SYNCED = ("customers", "pets", "vaccinations", "vaccine_requirements", "reservations", "invoices", "payments",
-          "services", "addons", "price_rules", "kennels", "users", "api_keys", "webhook_endpoints",
-          "message_templates")
+          "services", "addons", "price_rules", "kennels", "users", "api_keys", "webhook_endpoints")
 TENANT_MATCHES = (
     "tenant_id = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid)"
     " OR (SELECT current_setting('app.bypass', true)) = 'on'"

@@ -348,3 +348,69 @@ def test_a_late_commit_stamped_before_a_seen_row_is_not_missed(app, client, tena
     resumed = walk(client, tenant_a, "/api/v1/customers", sort="updated_at",
                    updated_since=first[-1]["updated_at"].replace("+", "%2B"))
     assert [c["id"] for c in resumed] == [seen["id"], late["id"], newer["id"]]
+
+
+# --- every list has it ---------------------------------------------------------------------------------
+
+# GET collections that are not the resort's rows, so they have no change feed (and why).
+NOT_ROWS = {
+    "/api/v1/audit-events": "an append-only log (admins read it by created_at); its rows never change",
+    "/api/v1/outbox-messages": "the delivery queue's state, not data a client syncs",
+    "/api/v1/expiring-vaccinations": "computed for a date window, not stored rows",
+    "/api/v1/message-templates": "a fixed list of kinds, each the resort's edit or the built-in default",
+    "/api/v1/platform/tenants": "the operator API: every resort, not one resort's rows",
+}
+
+
+def _list_operations(doc) -> dict[str, dict]:
+    """GET operations of collection paths (no path parameter) answering 200 with an array."""
+    found = {}
+    for path, operations in doc["paths"].items():
+        get = operations.get("get")
+        ok = (get or {}).get("responses", {}).get("200", {})
+        schema = ok.get("content", {}).get("application/json", {}).get("schema", {})
+        # A path with a parameter lists one row's children, returned whole; their own top-level
+        # lists (/pets, /vaccinations, /payments) carry the feed.
+        if "{" not in path and schema.get("type") == "array":
+            found[path] = get
+    return found
+
+
+def test_every_list_of_the_resorts_rows_documents_the_feed_and_the_link_header(client):
+    doc = client.get("/api/v1/openapi.json").json
+    lists = _list_operations(doc)
+    assert set(NOT_ROWS) <= set(lists), "an excluded list is gone: drop it from NOT_ROWS"
+    missing = {}
+    for path, operation in lists.items():
+        if path in NOT_ROWS:
+            continue
+        params = {p["name"]: p for p in operation.get("parameters", []) if "name" in p}
+        gaps = [name for name in ("updated_since", "cursor", "sort", "page", "page_size") if name not in params]
+        if "sort" in params and "updated_at" not in params["sort"]["schema"].get("enum", []):
+            gaps.append("sort=updated_at")
+        if "Link" not in operation["responses"]["200"].get("headers", {}):
+            gaps.append("Link")
+        if gaps:
+            missing[path] = gaps
+    assert missing == {}
+    assert {"/api/v1/customers", "/api/v1/pets", "/api/v1/vaccinations", "/api/v1/reservations", "/api/v1/invoices",
+            "/api/v1/payments", "/api/v1/users", "/api/v1/api-keys", "/api/v1/deletions"} <= set(lists)
+
+
+def test_every_feed_list_answers_updated_since_and_refuses_a_naive_one(client, tenant_a, tenant_b):
+    customer(client, tenant_b, "Elsewhere")
+    doc = client.get("/api/v1/openapi.json").json
+    for path in sorted(set(_list_operations(doc)) - set(NOT_ROWS)):
+        ok = client.get(path, headers=tenant_a.headers(),
+                        query_string={"updated_since": "2020-01-01T00:00:00+00:00", "sort": "updated_at"})
+        assert ok.status_code == 200, (path, ok.json)
+        assert not any(row.get("last_name") == "Elsewhere" for row in ok.json)
+        naive = client.get(path, headers=tenant_a.headers(), query_string={"updated_since": "2020-01-01T00:00:00"})
+        assert named(naive, "updated_since"), path
+
+
+def test_every_synced_table_has_a_tombstone_type_the_deletions_list_knows():
+    from app.models import TOMBSTONE_TYPES
+    from app.schemas.deletions import TYPE_ACCESS
+
+    assert set(TOMBSTONE_TYPES.values()) == set(TYPE_ACCESS)
