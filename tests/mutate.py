@@ -46,6 +46,7 @@ NO_ONE_HOUSEHOLD = (("        op.execute(ONE_HOUSEHOLD)\n", "        pass\n"),
                     ("        op.execute(ONE_HOUSEHOLD_SQLITE)\n", "        pass\n"))
 OUTBOX, TEMPLATES = "app/services/outbox.py", "app/services/templates.py"
 JOBS, OUTBOX_API, TEMPLATES_API = "tests/jobs/test_jobs.py", "tests/api/test_outbox.py", "tests/api/test_message_templates.py"
+FEED = "tests/api/test_change_feed.py"
 EXPIRED_FILTER = f"{CUSTOMERS_API}::test_the_expired_filter_counts_only_each_vaccines_latest_record_and_stays_in_its_tenant"
 
 MUTATIONS = [
@@ -419,6 +420,48 @@ MUTATIONS = [
     Mutation("cors-takes-http-origins", "app/cors.py",
              (('_ORIGIN = re.compile(rf"^https://(', '_ORIGIN = re.compile(rf"^https?://('),),
              (f"{CORS_API}::test_anything_but_an_https_origin_is_a_422_naming_the_field",)),
+    # --- the change feed (branch `feed`) ---------------------------------------------------------------
+    Mutation("feed-no-lag", "app/core/pagination.py",
+             (("    if feed.is_feed and feed.horizon is not None:\n        stmt = stmt.where(changed <= feed.horizon)\n",
+               ""),),
+             (f"{FEED}::test_a_late_commit_stamped_before_a_seen_row_is_not_missed",)),
+    Mutation("feed-since-exclusive", "app/core/pagination.py",
+             (("stmt.where(changed >= feed.updated_since)", "stmt.where(changed > feed.updated_since)"),),
+             (f"{FEED}::test_an_incremental_sync_sees_each_change_once_and_only_its_own_tenant",)),
+    Mutation("feed-cursor-unbound-tenant", "app/api/paging.py",
+             (('    return {"t": str(current_tenant().id), "p": request.path, "f": _filters_digest()}',
+               '    return {"p": request.path, "f": _filters_digest()}'),),
+             (f"{FEED}::test_another_tenants_cursor_is_refused",)),
+    Mutation("feed-cursor-unbound-filters", "app/api/paging.py",
+             (('"p": request.path, "f": _filters_digest()}', '"p": request.path}'),),
+             (f"{FEED}::test_a_cursor_only_works_on_its_own_list_and_filters",)),
+    Mutation("feed-cursor-as-offset", "app/core/pagination.py",
+             (("        stmt = stmt.where(_after(keys, feed.after))\n        offset = 0\n",
+               "        offset = page_size\n"),),
+             (f"{FEED}::test_a_cursor_walk_neither_skips_nor_repeats_rows_inserted_between_pages",)),
+    Mutation("feed-no-id-tiebreak", "app/core/pagination.py",
+             (("        stmt = stmt.order_by(None).order_by(changed, entity.id)", "        stmt = stmt.order_by(None).order_by(changed)"),
+              ("    if not any(column.key == \"id\" for column, _ in keys):", "    if False:")),
+             (f"{FEED}::test_a_cursor_walk_by_updated_at_sees_a_row_changed_mid_sync_as_a_new_change",
+              f"{FEED}::test_an_incremental_sync_sees_each_change_once_and_only_its_own_tenant")),
+    Mutation("tombstone-outside-flush", "app/models/deletions.py",
+             (("        connection.execute(insert(Deletion.__table__).values(",
+               "        from app.core.extensions import db\n        db.engine.begin().__enter__().execute(insert(Deletion.__table__).values("),),
+             (f"{FEED}::test_a_rolled_back_delete_leaves_no_tombstone",)),
+    Mutation("bulk-delete-allowed", "app/models/deletions.py",
+             (("    if state.is_delete:", "    if False:"),),
+             (f"{FEED}::test_a_bulk_delete_of_a_synced_table_is_refused",)),
+    Mutation("tombstones-unscoped-by-scope", "app/api/deletions.py",
+             (("    return principal_role is not None and principal_role.allows(Role(role)) and caller_may(scope)",
+               "    return principal_role is not None"),),
+             (f"{FEED}::test_tombstones_of_a_list_a_key_cannot_read_are_hidden_and_asking_is_a_403",)),
+    Mutation("feed-naive-accepted", "app/api/paging.py",
+             (('        raise _refuse("updated_since", "Give a time zone (e.g. Z or +02:00).")',
+               '        value = value.replace(tzinfo=UTC)'),),
+             (f"{FEED}::test_a_naive_or_malformed_updated_since_is_a_422_naming_it",)),
+    Mutation("feed-list-undocumented", "app/api/paging.py",
+             (('            parameters.extend(CURSOR_PARAMETERS)', '            pass'),),
+             (f"{FEED}::test_every_list_of_the_resorts_rows_documents_the_feed_and_the_link_header",)),
 ]
 
 

@@ -414,3 +414,13 @@ def test_every_synced_table_has_a_tombstone_type_the_deletions_list_knows():
     from app.schemas.deletions import TYPE_ACCESS
 
     assert set(TOMBSTONE_TYPES.values()) == set(TYPE_ACCESS)
+
+
+def test_rows_sharing_an_updated_at_are_paged_by_id_without_a_skip_or_a_repeat(app, client, tenant_a, tenant_b):
+    rows = [customer(client, tenant_a, f"Same{n}") for n in range(5)]
+    customer(client, tenant_b, "Same")
+    when = datetime.now(UTC) - timedelta(minutes=1)
+    for row in rows:  # one bulk import: one instant
+        as_of(app, tenant_a, Customer, row["id"], when)
+    walked = walk(client, tenant_a, "/api/v1/customers", sort="updated_at", page_size=2)
+    assert [c["id"] for c in walked] == sorted(c["id"] for c in rows)
