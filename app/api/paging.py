@@ -102,8 +102,19 @@ def decode_cursor(raw: str) -> tuple[str, list]:
     return data.get("s", ""), data["k"]
 
 
+def _view_sorts() -> bool:
+    """Whether this request's view has a `sort` of its own (in its query schema), which checks other values."""
+    view = current_app.view_functions.get(request.endpoint)
+    method = getattr(getattr(view, "view_class", None), request.method.lower(), None)
+    parameters = getattr(method, "_apidoc", {}).get("arguments", {}).get("parameters", [])
+    return any(_declares(p, "sort") for p in parameters)
+
+
 def parse_feed() -> Feed:
     """The request's change-feed parameters; 422 naming the parameter when one is wrong."""
+    sort = request.args.get("sort")
+    if sort is not None and sort != SORT_BY_UPDATED and not _view_sorts():
+        raise _refuse("sort", f"The only sort of this list is {SORT_BY_UPDATED}.")
     feed = Feed(updated_since=parse_updated_since(request.args.get("updated_since")),
                 by_updated=request.args.get("sort") == SORT_BY_UPDATED)
     raw_cursor = request.args.get("cursor")
