@@ -385,7 +385,11 @@ def test_every_list_of_the_resorts_rows_documents_the_feed_and_the_link_header(c
     for path, operation in lists.items():
         if path in NOT_ROWS:
             continue
+        named_params = [p["name"] for p in operation.get("parameters", []) if "name" in p]
         params = {p["name"]: p for p in operation.get("parameters", []) if "name" in p}
+        if len(named_params) != len(params):
+            missing[path] = ["a parameter declared twice"]
+            continue
         gaps = [name for name in ("updated_since", "cursor", "sort", "page", "page_size") if name not in params]
         if "sort" in params and "updated_at" not in params["sort"]["schema"].get("enum", []):
             gaps.append("sort=updated_at")
