@@ -54,6 +54,9 @@ class Config:
     # Each API key's own bucket, unless the key sets one: this share of its tenant's plan budget, so one
     # runaway integration leaves the others at least the rest (app/limits.py).
     API_KEY_RATE_SHARE = float(os.environ.get("API_KEY_RATE_SHARE", "0.5"))
+    # Change feeds hold back rows changed this recently, so a transaction that commits late (its rows
+    # stamped before a newer one's) is still seen by a client resuming from what it saw (app/api/paging.py).
+    CHANGE_FEED_LAG_SECONDS = int(os.environ.get("CHANGE_FEED_LAG_SECONDS", "30"))
     # How long a browser may reuse a CORS preflight answer (app/cors.py).
     CORS_MAX_AGE = int(os.environ.get("CORS_MAX_AGE", "600"))
     RATELIMIT_HEADERS_ENABLED = True

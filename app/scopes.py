@@ -122,6 +122,7 @@ ENDPOINT_SCOPES: dict[str, dict[str, str | None]] = {
     "pets.PetVaccinations": _rw("pets", write=("POST",)),
     "pets.PetVaccination": _rw("pets", read=(), write=("PATCH", "DELETE")),
     "pets.VaccinationDocument": _rw("pets", write=("PUT",)),
+    "vaccinations.Vaccinations": _rw("pets"),
     "vaccine_reminders.ExpiringVaccinations": _rw("pets"),
     "vaccine_reminders.VaccineReminders": _rw("pets", read=(), write=("POST",)),  # queues reminders to the household
     # reservations
@@ -148,6 +149,8 @@ ENDPOINT_SCOPES: dict[str, dict[str, str | None]] = {
     "payments.PaymentById": _rw("billing"),
     "payments.PaymentRefunds": _rw("billing", write=("POST",)),
     "ledger.CustomerLedger": _rw("billing"),
+    # the change feed's tombstones: each type is shown only to a key holding that list's read scope
+    "deletions.Deletions": {"GET": OPEN},
     # reports
     "reports.Occupancy": {"GET": "reports:read"},
     "reports.Revenue": {"GET": "reports:read"},

@@ -134,3 +134,12 @@ def _webhook_rows(app, fx) -> None:
     from app.jobs import run_inline_jobs
 
     run_inline_jobs()
+
+
+@row_maker
+def _deletion_rows(app, fx) -> None:
+    """A tombstone: a household added and deleted again."""
+    from app.services import customers
+
+    gone = customers.create_customer(first_name="Passing", last_name="Through")
+    customers.delete_customer(customer_id=gone.id)

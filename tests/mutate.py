@@ -49,6 +49,7 @@ JOBS, OUTBOX_API, TEMPLATES_API = "tests/jobs/test_jobs.py", "tests/api/test_out
 WEBHOOKS, WEBHOOKS_API = "app/services/webhooks.py", "tests/api/test_webhooks.py"
 RECEIVER, WEBHOOKS_PAGE = "tests/api/test_webhook_receiver.py", "tests/web/test_webhooks_page.py"
 OPENAPI_DOC, GENERATORS = "tests/api/test_openapi_document.py", "tests/api/test_openapi_generators.py"
+FEED = "tests/api/test_change_feed.py"
 EXPIRED_FILTER = f"{CUSTOMERS_API}::test_the_expired_filter_counts_only_each_vaccines_latest_record_and_stays_in_its_tenant"
 
 MUTATIONS = [
@@ -492,6 +493,47 @@ MUTATIONS = [
              (('COMMON_HEADERS = ("X-Request-ID", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")',
                'COMMON_HEADERS = ("X-Request-ID",)'),),
              (f"{OPENAPI_DOC}::test_rate_limit_and_retry_headers_are_documented",)),
+    # --- the change feed (branch `feed`) ---------------------------------------------------------------
+    Mutation("feed-no-lag", "app/core/pagination.py",
+             (("    if feed.is_feed and feed.horizon is not None:\n        stmt = stmt.where(changed <= feed.horizon)\n",
+               ""),),
+             (f"{FEED}::test_a_late_commit_stamped_before_a_seen_row_is_not_missed",)),
+    Mutation("feed-since-exclusive", "app/core/pagination.py",
+             (("stmt.where(changed >= feed.updated_since)", "stmt.where(changed > feed.updated_since)"),),
+             (f"{FEED}::test_an_incremental_sync_sees_each_change_once_and_only_its_own_tenant",)),
+    Mutation("feed-cursor-unbound-tenant", "app/api/paging.py",
+             (('    return {"t": str(current_tenant().id), "p": request.path, "f": _filters_digest()}',
+               '    return {"p": request.path, "f": _filters_digest()}'),),
+             (f"{FEED}::test_another_tenants_cursor_is_refused",)),
+    Mutation("feed-cursor-unbound-filters", "app/api/paging.py",
+             (('"p": request.path, "f": _filters_digest()}', '"p": request.path}'),),
+             (f"{FEED}::test_a_cursor_only_works_on_its_own_list_and_filters",)),
+    Mutation("feed-cursor-as-offset", "app/core/pagination.py",
+             (("        stmt = stmt.where(_after(keys, feed.after))\n        offset = 0\n",
+               "        offset = page_size\n"),),
+             (f"{FEED}::test_a_cursor_walk_neither_skips_nor_repeats_rows_inserted_between_pages",)),
+    Mutation("feed-no-id-tiebreak", "app/core/pagination.py",
+             (("        stmt = stmt.order_by(None).order_by(changed, entity.id)", "        stmt = stmt.order_by(None).order_by(changed)"),
+              ("    if not any(column.key == \"id\" for column, _ in keys):", "    if False:")),
+             (f"{FEED}::test_rows_sharing_an_updated_at_are_paged_by_id_without_a_skip_or_a_repeat",)),
+    Mutation("tombstone-outside-flush", "app/models/deletions.py",
+             (("        connection.execute(insert(Deletion.__table__).values(",
+               "        from app.core.extensions import db\n        db.engine.begin().__enter__().execute(insert(Deletion.__table__).values("),),
+             (f"{FEED}::test_a_rolled_back_delete_leaves_no_tombstone",)),
+    Mutation("bulk-delete-allowed", "app/models/deletions.py",
+             (("    if state.is_delete and not", "    if False and not"),),
+             (f"{FEED}::test_a_bulk_delete_of_a_synced_table_is_refused",)),
+    Mutation("tombstones-unscoped-by-scope", "app/api/deletions.py",
+             (("    return principal_role is not None and principal_role.allows(Role(role)) and caller_may(scope)",
+               "    return principal_role is not None"),),
+             (f"{FEED}::test_tombstones_of_a_list_a_key_cannot_read_are_hidden_and_asking_is_a_403",)),
+    Mutation("feed-naive-accepted", "app/api/paging.py",
+             (('        raise _refuse("updated_since", "Give a time zone (e.g. Z or +02:00).")',
+               '        value = value.replace(tzinfo=UTC)'),),
+             (f"{FEED}::test_a_naive_or_malformed_updated_since_is_a_422_naming_it",)),
+    Mutation("feed-list-undocumented", "app/api/paging.py",
+             (('            parameters.extend(CURSOR_PARAMETERS)', '            pass'),),
+             (f"{FEED}::test_every_list_of_the_resorts_rows_documents_the_feed_and_the_link_header",)),
 ]
 
 

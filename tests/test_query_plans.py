@@ -267,3 +267,45 @@ def _md5(value: str) -> str:
     import hashlib
 
     return hashlib.md5(value.encode()).hexdigest()
+
+
+def test_a_change_feed_page_is_read_in_updated_at_order_from_its_index(app, resort, tenant_a_module):
+    """`sort=updated_at` pages, first and by cursor, walk (tenant_id, updated_at, id): no sort, no seq scan."""
+    from sqlalchemy import select
+
+    from app.core.pagination import Feed, feed_scope
+    from app.models import Customer, Reservation
+    from app.services import customers
+
+    with as_tenant(app, tenant_a_module):
+        marks = {model: db.session.execute(select(model.updated_at, model.id).order_by(model.updated_at, model.id)
+                                           .offset(500).limit(1)).one() for model in (Reservation, Customer)}
+
+    def page(list_fn, model, after: bool):
+        def call():
+            when, row_id = marks[model]
+            feed = Feed(by_updated=True, updated_since=when)
+            if after:
+                feed.after_sort, feed.after = "updated_at,id", [when.isoformat(), str(row_id)]
+            with feed_scope(feed):
+                list_fn(page=1, page_size=50)
+        return call
+
+    calls = {f"{name}{' after a cursor' if after else ''}": page(fn, model, after)
+             for name, fn, model in (("reservations feed", reservations.list_reservations, Reservation),
+                                     ("customers feed", customers.list_customers, Customer))
+             for after in (False, True)}
+    unordered = []
+    for name, call in calls.items():
+        for plan in explain(app, tenant_a_module, name, call):
+            nodes = plan["nodes"]
+            table = "reservations" if name.startswith("reservations") else "customers"
+            # The page itself (a LIMIT over the listed table), not its count or the rows loaded beside it.
+            if nodes[0]["Node Type"] != "Limit" or table not in {n.get("Relation Name") for n in nodes}:
+                continue
+            print(f"\n{name}: {plan['sql']}\n    " + "; ".join(_describe(n) for n in nodes))
+            uses = {n.get("Index Name") for n in nodes}
+            if f"ix_{table}_tenant_updated" not in uses or any(n["Node Type"] in ("Sort", "Seq Scan") for n in nodes
+                                                               if n.get("Relation Name", table) == table):
+                unordered.append((name, [_describe(n) for n in nodes]))
+    assert unordered == []

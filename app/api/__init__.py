@@ -10,6 +10,7 @@ from app.api import (
     availability,
     billing,
     customers,
+    deletions,
     kennels,
     notices,
     openapi,
@@ -23,6 +24,7 @@ from app.api import (
     services as catalog_services,
     tenant,
     users,
+    vaccinations,
     vaccine_requirements,
     webhooks,
 )
@@ -40,6 +42,7 @@ TENANT_BLUEPRINTS += [reservations.blp, availability.blp]
 TENANT_BLUEPRINTS += billing.BLUEPRINTS
 TENANT_BLUEPRINTS += [reports.blp, webhooks.blp]
 TENANT_BLUEPRINTS += [notices.blp, notices.vaccines_blp]
+TENANT_BLUEPRINTS += [deletions.blp, vaccinations.blp]
 
 
 # Query strings follow each schema's own `unknown` (RAISE): a misspelt filter is a 422, not ignored.

@@ -3,6 +3,7 @@ from flask import g, url_for
 from flask.views import MethodView
 
 from app.api.etags import Blueprint
+from app.api.paging import page_of
 from app.auth import requires
 from app.core.idempotency import idempotent
 from app.models import Role
@@ -23,9 +24,10 @@ def _granting_key():
 class ApiKeys(MethodView):
     @blp.response(200, ApiKeySchema(many=True))
     @requires(Role.ADMIN)
-    def get(self):
-        """List keys (never their secrets)."""
-        return service.list_api_keys()
+    @blp.paginate(page_size=100)
+    def get(self, pagination_parameters):
+        """List keys, newest first (never their secrets)."""
+        return page_of(pagination_parameters, service.page_api_keys)
 
     @blp.etag
     @blp.arguments(ApiKeyCreateSchema, example={"name": "Website booking widget", "role": "STAFF",

@@ -1,7 +1,7 @@
 """The audit trail (admins)."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from app.api.etags import Blueprint
 from app.api.paging import page_of
 from app.auth import requires
 from app.models import Role
@@ -16,7 +16,7 @@ blp = Blueprint("audit_events", __name__, url_prefix="/api/v1/audit-events", des
 class AuditEvents(MethodView):
     @blp.arguments(AuditQuerySchema, location="query")
     @blp.response(200, AuditEventSchema(many=True))
-    @blp.paginate()
+    @blp.paginate(feed=False)
     @requires(Role.ADMIN)
     def get(self, filters, pagination_parameters):
         """Newest first; filter by action, resource, actor and time.

@@ -8,6 +8,7 @@ from flask_smorest.etag import _get_etag_ctx
 from flask_smorest.exceptions import PreconditionFailed
 from flask_smorest.utils import get_appcontext
 
+from app.api.paging import FeedPaginationMixin
 from app.core.idempotency import document_idempotency
 
 
@@ -16,12 +17,13 @@ def etag_of(row_id, version: int) -> str:
     return f"{row_id}-{version}"
 
 
-class Blueprint(SmorestBlueprint):
+class Blueprint(FeedPaginationMixin, SmorestBlueprint):
     """flask-smorest's Blueprint, with ETags from the row version instead of a hash of the body.
 
     A hash of a possibly cached body cannot decide a write; the version can, because the UPDATE
     itself checks it (app/services/rows.expect_version). Views marked @idempotent get the
-    `Idempotency-Key` header and its answers documented (app/core/idempotency.py).
+    `Idempotency-Key` header and its answers documented (app/core/idempotency.py); lists page by number
+    or cursor and carry the change feed (app/api/paging.py).
     """
 
     def __init__(self, *args, **kwargs) -> None:

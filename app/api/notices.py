@@ -112,7 +112,7 @@ class ExpiringVaccinations(MethodView):
     @vaccines_blp.response(200, ExpiringVaccinationSchema(many=True))
     @vaccines_blp.alt_response(422, schema=ErrorSchema, description="A malformed date, or `end` before `start` or "
                                                                     "more than 400 days after it (named)")
-    @vaccines_blp.paginate()
+    @vaccines_blp.paginate(feed=False)
     @requires(Role.STAFF)
     def get(self, query, pagination_parameters):
         """Current records of active pets expiring (or expired) in the window, soonest first."""

@@ -1,7 +1,7 @@
 """The outbox: every email and SMS the resort sent or is sending, with its delivery state; dead letters retried."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from app.api.etags import Blueprint
 from app.api.paging import page_of
 from app.auth import requires
 from app.models import Role
@@ -18,7 +18,7 @@ blp = Blueprint("outbox_messages", __name__, url_prefix="/api/v1/outbox-messages
 class OutboxMessages(MethodView):
     @blp.arguments(OutboxQuerySchema, location="query")
     @blp.response(200, OutboxMessageSchema(many=True))
-    @blp.paginate()
+    @blp.paginate(feed=False)
     @requires(Role.ADMIN)
     def get(self, filters, pagination_parameters):
         """Newest first; filter by state (e.g. DEAD for the dead letters)."""

@@ -85,7 +85,7 @@ class Revenue(MethodView):
 class Aging(MethodView):
     @blp.arguments(AgingQuerySchema, location="query")
     @blp.response(200, AgingSchema)
-    @blp.paginate()
+    @blp.paginate(feed=False)
     @_answers(AgingSchema, AGING_EXAMPLE, "customer_id,customer,invoices,oldest_issue_date,days_0-30,days_31-60,days_61-90,days_90+,balance\r\n")
     @_errors
     @requires(Role.MANAGER)

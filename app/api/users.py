@@ -3,6 +3,7 @@ from flask import url_for
 from flask.views import MethodView
 
 from app.api.etags import Blueprint
+from app.api.paging import page_of
 from app.auth import requires
 from app.core.idempotency import idempotent
 from app.models import Role
@@ -17,9 +18,10 @@ blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="Staf
 class Users(MethodView):
     @blp.response(200, UserSchema(many=True))
     @requires(Role.ADMIN)
-    def get(self):
-        """List staff users."""
-        return service.list_users()
+    @blp.paginate(page_size=100)
+    def get(self, pagination_parameters):
+        """List staff users, by name."""
+        return page_of(pagination_parameters, service.page_users)
 
     @blp.etag
     @blp.arguments(UserCreateSchema, example={"email": "sam@happypaws.example", "name": "Sam Rivera", "role": "STAFF"})

@@ -3,6 +3,7 @@ from flask import url_for
 from flask.views import MethodView
 
 from app.api.etags import Blueprint
+from app.api.paging import page_of
 from app.auth import requires
 from app.core.idempotency import idempotent
 from app.models import Role
@@ -17,9 +18,10 @@ blp = Blueprint("vaccine_requirements", __name__, url_prefix="/api/v1/vaccine-re
 @blp.route("")
 class Requirements(MethodView):
     @blp.response(200, VaccineRequirementSchema(many=True))
-    def get(self):
-        """Every requirement."""
-        return service.list_requirements()
+    @blp.paginate(page_size=100)
+    def get(self, pagination_parameters):
+        """Every requirement, by species, service category and vaccine."""
+        return page_of(pagination_parameters, service.page_requirements)
 
     @blp.etag
     @blp.arguments(VaccineRequirementCreateSchema, example={"species": "DOG", "category": "DAYCARE",

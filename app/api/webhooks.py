@@ -101,7 +101,7 @@ class Ping(MethodView):
 class Deliveries(MethodView):
     @blp.response(200, DeliverySchema(many=True))
     @blp.alt_response(404, schema=ErrorSchema)
-    @blp.paginate()
+    @blp.paginate(feed=False)
     @requires(Role.ADMIN)
     def get(self, endpoint_id, pagination_parameters):
         """The endpoint's deliveries, newest first, each with its attempts and response codes."""

@@ -30,6 +30,7 @@ from app.models.catalog import (
     Service,
 )
 from app.models.customers import ContactMethod, Customer, CustomerTag
+from app.models.deletions import TOMBSTONE_TYPES, Deletion, synced
 from app.models.idempotency import IdempotencyKey
 from app.models.kennels import Kennel, KennelSize, KennelStatus, KennelType
 from app.models.mail import Channel, MessageState, OutboxMessage
@@ -48,7 +49,7 @@ from app.models.tenants import Plan, Tenant, TenantStatus
 from app.models.webhooks import WebhookAttempt, WebhookEndpoint
 
 __all__ = [
-    "WebhookAttempt", "WebhookEndpoint",
+    "WebhookAttempt", "WebhookEndpoint", "Deletion", "TOMBSTONE_TYPES",
     "ApiKey", "AuditEvent", "Channel", "IdempotencyKey", "MessageState", "MessageTemplate", "OutboxMessage", "PasswordResetToken", "Plan", "Role",
     "Tenant", "TenantScoped", "TenantStatus", "User", "UserSession",
     "AlertFlag", "ContactMethod", "Customer", "CustomerTag", "Pet", "ServiceCategory", "Sex", "Species",
@@ -60,3 +61,12 @@ __all__ = [
     "LineKind", "Payment", "PaymentMethod", "Refund", "RefundDestination",
     "PriceRule", "PriceRuleService", "PriceUnit", "RuleEffect", "RuleKind", "Service",
 ]
+
+# Every table a change feed lists: indexed for keyset pages by updated_at, and a hard delete leaves a
+# tombstone (GET /api/v1/deletions?type=<type>).
+for _model, _type in [(Customer, "customers"), (Pet, "pets"), (Vaccination, "vaccinations"),
+                      (VaccineRequirement, "vaccine-requirements"), (Reservation, "reservations"),
+                      (Invoice, "invoices"), (Payment, "payments"), (Service, "services"), (AddOn, "addons"),
+                      (PriceRule, "price-rules"), (Kennel, "kennels"), (User, "users"), (ApiKey, "api-keys"),
+                      (WebhookEndpoint, "webhook-endpoints")]:
+    synced(_model, _type)

@@ -73,6 +73,7 @@ class ApiKey(UUIDPrimaryKey, TenantScoped, Timestamps, Versioned, db.Model):
     """An integrator's credential; only a hash of the secret is stored. Its scopes narrow its role."""
 
     __tablename__ = "api_keys"
+    tenant_id_index = False  # led by tenant_id: ix_api_keys_tenant_updated (app/models/deletions.synced)
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id", "created_by_id"], ["users.tenant_id", "users.id"]),
         CheckConstraint("rate_limit IS NULL OR rate_limit > 0", name="rate_limit_positive"),

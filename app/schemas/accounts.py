@@ -55,6 +55,7 @@ class ApiKeySchema(ma.Schema):
     """An API key; the secret itself is never returned after creation."""
 
     id = ma.fields.UUID(dump_only=True)
+    updated_at = ma.fields.AwareDateTime(dump_only=True, metadata={"description": "When the row last changed (the change feed's order)."})
     version = ma.fields.Integer(dump_only=True, metadata={"description": "Row version; the ETag is \"<id>-<version>\"."})
     name = ma.fields.String(metadata={"example": "Website booking widget"})
     prefix = ma.fields.String(dump_only=True, metadata={"example": "3f9a1c0b7d2e"})

@@ -144,6 +144,7 @@ class InvoiceSchema(ma.Schema):
     """An invoice: every amount derived by the server from its lines and payments."""
 
     id = ma.fields.UUID()
+    updated_at = ma.fields.AwareDateTime(dump_only=True, metadata={"description": "When the row last changed (the change feed's order)."})
     version = ma.fields.Integer()
     number = ma.fields.String(allow_none=True, metadata={"example": "INV-000123"})
     status = ma.fields.Enum(InvoiceStatus, by_value=True)
@@ -187,6 +188,7 @@ class RefundSchema(ma.Schema):
 
 class PaymentSchema(ma.Schema):
     id = ma.fields.UUID()
+    updated_at = ma.fields.AwareDateTime(dump_only=True, metadata={"description": "When the row last changed (the change feed's order)."})
     invoice_id = ma.fields.UUID()
     customer_id = ma.fields.UUID()
     amount_cents = ma.fields.Integer()

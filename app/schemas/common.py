@@ -85,11 +85,14 @@ class EmptySchema(StrictSchema):
 class QuerySchema(StrictSchema):
     """Query-string filters: unknown parameters are refused (a typo is an error, not a silent no-op).
 
-    `page` and `page_size` belong to the pagination decorator, which reads them itself.
+    `page`, `page_size` and the change feed's `updated_since`, `cursor` and `sort=updated_at` belong to
+    the pagination decorator, which reads them itself (app/api/paging.py).
     """
 
     @ma.pre_load
     def _drop_paging(self, data, **kwargs):
         # webargs hands a proxy whose item access already yields lists for List fields.
-        return {key: data[key] for key in data if key not in ("page", "page_size")}
+        return {key: data[key] for key in data
+                if key not in ("page", "page_size", "updated_since", "cursor")
+                and not (key == "sort" and data[key] == "updated_at")}
 

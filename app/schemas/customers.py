@@ -115,4 +115,5 @@ class CustomerQuerySchema(QuerySchema):
         "description": "Has a pet with a vaccine whose latest record (the one expiring last) expired before today; "
                        "an expired record a newer one replaces does not count."})
     sort = ma.fields.String(load_default="name", validate=ma.validate.OneOf(["name", "-name", "created_at",
-                                                                            "-created_at"]))
+                                                                            "-created_at", "updated_at"]),
+                            metadata={"description": "`updated_at`: oldest change first, a change-feed request."})

@@ -9,6 +9,7 @@ class VaccinationSchema(ma.Schema):
     """One vaccination record."""
 
     id = ma.fields.UUID(dump_only=True)
+    updated_at = ma.fields.AwareDateTime(dump_only=True, metadata={"description": "When the row last changed (the change feed's order)."})
     version = ma.fields.Integer(dump_only=True, metadata={"description": "Row version; the ETag is \"<id>-<version>\"."})
     pet_id = ma.fields.UUID(dump_only=True)
     vaccine = ma.fields.String(metadata={"example": "Rabies"})
@@ -49,6 +50,7 @@ class PetSummarySchema(ma.Schema):
     """A pet as shown in lists: enough for a badge row."""
 
     id = ma.fields.UUID(dump_only=True)
+    updated_at = ma.fields.AwareDateTime(dump_only=True, metadata={"description": "When the row last changed (the change feed's order)."})
     version = ma.fields.Integer(dump_only=True, metadata={"description": "Row version; the ETag is \"<id>-<version>\"."})
     name = ma.fields.String(metadata={"example": "Rex"})
     species = ma.fields.Enum(Species, metadata={"example": "DOG"})
@@ -114,6 +116,12 @@ class PetCreateSchema(PetWriteSchema):
     species = ma.fields.Enum(Species, required=True, metadata={"example": "DOG"})
 
 
+class VaccinationQuerySchema(QuerySchema):
+    """Filter vaccination records."""
+
+    pet_id = ma.fields.UUID(metadata={"description": "Only this pet's records."})
+
+
 class PetQuerySchema(QuerySchema):
     """Filter pets."""
 
@@ -152,6 +160,7 @@ class VaccineRequirementSchema(ma.Schema):
     """A required vaccine for a species and service category."""
 
     id = ma.fields.UUID(dump_only=True)
+    updated_at = ma.fields.AwareDateTime(dump_only=True, metadata={"description": "When the row last changed (the change feed's order)."})
     version = ma.fields.Integer(dump_only=True, metadata={"description": "Row version; the ETag is \"<id>-<version>\"."})
     species = ma.fields.Enum(Species, required=True, metadata={"example": "DOG"})
     category = ma.fields.Enum(ServiceCategory, required=True, metadata={"example": "BOARDING"})

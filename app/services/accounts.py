@@ -15,7 +15,7 @@ from app.core.extensions import db
 from app.models import Channel, OutboxMessage, PasswordResetToken, Role, User
 from app.models.base import utcnow
 from app.services import audit, mail, sessions, templates
-from app.services.rows import expect_version, one_or_404, refuse_stale
+from app.services.rows import expect_version, one_or_404, refuse_stale, run_list
 from app.tenancy import tenant_url
 
 _HASHERS: dict[tuple, PasswordHasher] = {}
@@ -67,7 +67,12 @@ def get_user(*, user_id: uuid.UUID) -> User:
 
 def list_users() -> list[User]:
     """Every user of the current tenant."""
-    return list(db.session.execute(db.select(User).order_by(User.name)).scalars())
+    return list(db.session.execute(db.select(User).order_by(User.name, User.id)).scalars())
+
+
+def page_users(*, page: int, page_size: int) -> tuple[list[User], int]:
+    """One page of the tenant's users by name (the API list, with its change feed)."""
+    return run_list(db.select(User).order_by(User.name, User.id), page=page, page_size=page_size)
 
 
 def create_user(*, email: str, name: str, role: Role = Role.STAFF, password: str | None = None) -> User:

@@ -13,7 +13,7 @@ from app.core.extensions import db
 from app.models import ApiKey, Role
 from app.models.base import utcnow
 from app.services import audit
-from app.services.rows import expect_version, one_or_404, refuse_stale
+from app.services.rows import expect_version, one_or_404, refuse_stale, run_list
 
 KEY_PREFIX = "tt_"
 # last_used_at is refreshed at most this often, so authentication is not a write per request.
@@ -167,7 +167,12 @@ def update_api_key(*, key_id: uuid.UUID, expected_version: int | None = None,
 
 def list_api_keys() -> list[ApiKey]:
     """The current tenant's keys, newest first."""
-    return list(db.session.execute(db.select(ApiKey).order_by(ApiKey.created_at.desc())).scalars())
+    return list(db.session.execute(db.select(ApiKey).order_by(ApiKey.created_at.desc(), ApiKey.id)).scalars())
+
+
+def page_api_keys(*, page: int, page_size: int) -> tuple[list[ApiKey], int]:
+    """One page of the tenant's keys, newest first (the API list, with its change feed)."""
+    return run_list(db.select(ApiKey).order_by(ApiKey.created_at.desc(), ApiKey.id), page=page, page_size=page_size)
 
 
 def get_api_key(*, key_id: uuid.UUID) -> ApiKey:

@@ -33,7 +33,7 @@ from app.core.errors import Conflict, RuleViolation
 from app.core.extensions import db
 from app.models import ServiceCategory, Species, Vaccination, VaccineRequirement
 from app.services import audit
-from app.services.rows import one_or_404
+from app.services.rows import one_or_404, run_list
 from app.tenancy import current_tenant
 
 
@@ -164,10 +164,19 @@ def requirement_map(*, fresh: bool = False) -> dict[tuple[str, str], list[str]]:
     return cached(_requirements_key(), from_database, timeout=3600)
 
 
+def _requirements_in_order():
+    return select(VaccineRequirement).order_by(VaccineRequirement.species, VaccineRequirement.category,
+                                               VaccineRequirement.vaccine, VaccineRequirement.id)
+
+
 def list_requirements() -> list[VaccineRequirement]:
     """The tenant's vaccine requirements, ordered."""
-    return list(db.session.execute(select(VaccineRequirement).order_by(
-        VaccineRequirement.species, VaccineRequirement.category, VaccineRequirement.vaccine)).scalars())
+    return list(db.session.execute(_requirements_in_order()).scalars())
+
+
+def page_requirements(*, page: int, page_size: int) -> tuple[list[VaccineRequirement], int]:
+    """One page of the tenant's vaccine requirements (the API list, with its change feed)."""
+    return run_list(_requirements_in_order(), page=page, page_size=page_size)
 
 
 def known_vaccines() -> list[str]:

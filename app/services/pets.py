@@ -185,6 +185,14 @@ def list_pets(*, page: int, page_size: int, species: Species | None = None, acti
     return paginate(stmt, page=page, page_size=page_size)
 
 
+def list_vaccinations(*, page: int, page_size: int, pet_id: uuid.UUID | None = None) -> tuple[list[Vaccination], int]:
+    """A page of the tenant's vaccination records (every pet's), oldest record first."""
+    stmt = select(Vaccination).order_by(Vaccination.created_at, Vaccination.id)
+    if pet_id:
+        stmt = stmt.where(Vaccination.pet_id == pet_id)
+    return paginate(stmt, page=page, page_size=page_size)
+
+
 def _max_bytes(setting: str) -> int:
     from flask import current_app
 

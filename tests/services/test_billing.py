@@ -385,7 +385,7 @@ def test_randomized_money_sequences_always_reconcile(app, world, tenant_a, steps
     # Leave a clean slate for the next example (tables are truncated per test, not per example).
     with as_tenant(app, tenant_a):
         for model in (LedgerEntry, Refund, Payment, InvoiceLine, Invoice):
-            db.session.execute(delete(model).execution_options(synchronize_session=False))
+            db.session.execute(delete(model).execution_options(synchronize_session=False, without_tombstones=True))
         db.session.commit()
 
 
