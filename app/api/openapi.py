@@ -242,7 +242,8 @@ def fix_pagination_header(spec: dict) -> None:
     headers["PAGINATION"] = {
         "description": "Pagination metadata as a JSON object serialised into the header (see the "
                        "`PaginationMetadata` schema): `total`, `total_pages`, `first_page`, `last_page`, `page`, "
-                       "`previous_page`, `next_page`.",
+                       "`previous_page`, `next_page`; on a list with the change feed also `next_cursor` while another "
+                       "page follows (a cursor page carries only `total` and `next_cursor`).",
         "schema": {"type": "string",
                    "example": '{"total": 42, "total_pages": 3, "first_page": 1, "last_page": 3, "page": 1, '
                               '"next_page": 2}'},

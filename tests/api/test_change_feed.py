@@ -391,7 +391,11 @@ def test_every_list_of_the_resorts_rows_documents_the_feed_and_the_link_header(c
             missing[path] = ["a parameter declared twice"]
             continue
         gaps = [name for name in ("updated_since", "cursor", "sort", "page", "page_size") if name not in params]
-        if "sort" in params and "updated_at" not in params["sort"]["schema"].get("enum", []):
+        sort = params.get("sort", {}).get("schema", {})
+        sort = (sort.get("allOf") or [sort])[0]
+        if "$ref" in sort:  # a named enum component
+            sort = doc["components"]["schemas"][sort["$ref"].rsplit("/", 1)[1]]
+        if "sort" in params and "updated_at" not in sort.get("enum", []):
             gaps.append("sort=updated_at")
         if "Link" not in operation["responses"]["200"].get("headers", {}):
             gaps.append("Link")
