@@ -7,6 +7,11 @@ import marshmallow as ma
 class ErrorSchema(ma.Schema):
     """The body of every API error."""
 
+    class Meta:
+        # Errors carry details of their kind beside these (a duplicate's existing_id, a transition's
+        # current_status, a limit's retry_after ...): the document allows them instead of forbidding them.
+        unknown = ma.INCLUDE
+
     code = ma.fields.Integer(metadata={"example": 404})
     status = ma.fields.String(metadata={"example": "Not Found"})
     message = ma.fields.String(metadata={"example": "User not found."})
