@@ -77,7 +77,8 @@ class PetPhoto(MethodView):
     @blp.response(200, PetDetailSchema)
     @blp.alt_response(413, schema=ErrorSchema, description="Body over the upload limit")
     @blp.alt_response(422, schema=ErrorSchema, description="Not an image, or over 5 MB")
-    @blp.doc(requestBody={"content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+    @blp.doc(requestBody={"required": True,
+                          "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}},
                                       "image/png": {"schema": {"type": "string", "format": "binary"}}}})
     def put(self, pet_id):
         """Upload a photo as the raw request body (PNG, JPEG, GIF or WebP, at most 5 MB)."""
@@ -138,7 +139,8 @@ class VaccinationDocument(MethodView):
     @blp.response(200, VaccinationSchema)
     @blp.alt_response(413, schema=ErrorSchema, description="Body over the upload limit")
     @blp.alt_response(422, schema=ErrorSchema, description="Not a PDF or image, or over 10 MB")
-    @blp.doc(requestBody={"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}})
+    @blp.doc(requestBody={"required": True,
+                          "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}})
     def put(self, pet_id, vaccination_id):
         """Attach the certificate as the raw request body (PDF or image, at most 10 MB)."""
         upload = request.files.get("document")

@@ -49,8 +49,8 @@ class DocumentedApi(Api):
         from flask_smorest.etag import IF_MATCH_HEADER, IF_NONE_MATCH_HEADER
 
         self.spec.components.parameter("IF_NONE_MATCH", "header", IF_NONE_MATCH_HEADER, lazy=True)
-        # An empty If-Match is no precondition at all (a 428, like a missing one): the document says so.
-        if_match = {**IF_MATCH_HEADER, "schema": {"type": "string", "minLength": 1}}
+        # A value that is no entity-tag (`"..."`, `W/"..."` or `*`) reads as none: the document asks for a tag.
+        if_match = {**IF_MATCH_HEADER, "schema": {"type": "string", "pattern": r'^(\*|(W/)?"[\x21\x23-\x7e]*")$'}}
         self.spec.components.parameter("IF_MATCH", "header", if_match, lazy=True)
 
     def _register_pagination_header(self):
