@@ -67,12 +67,26 @@ def register_api(app: Flask) -> None:
                                              "needs in `x-required-scope`; a missing one is a 403 naming it."}})
     # Money-like decimals travel as strings ("0.0825") so clients never round through a float.
     api.register_field(ma.fields.Decimal, "string", "decimal")
+    api.ma_plugin.converter.add_attribute_function(enum_narrowed_by_one_of)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]
     for blueprint in [*TENANT_BLUEPRINTS, platform.blp]:
         api.register_blueprint(blueprint)
     document_scopes(app)
+    document_page_bound()
+    document_optional_patch_bodies()
     openapi.install(app, api.spec)  # operation ids, named enums, errors, headers: app/api/openapi.py
+
+
+def enum_narrowed_by_one_of(self, field, ret, **kwargs) -> dict:
+    """An Enum field with a OneOf validator takes only those members: publish that subset, not the whole enum."""
+    if isinstance(field, ma.fields.Enum) and "enum" in ret:
+        for validator in field.validators:
+            if isinstance(validator, ma.validate.OneOf):
+                allowed = {getattr(choice, "value", choice) for choice in validator.choices}
+                allowed |= {getattr(choice, "name", choice) for choice in validator.choices}
+                return {"enum": [value for value in ret["enum"] if value in allowed]}
+    return {}
 
 
 def document_scopes(app: Flask) -> None:
@@ -96,3 +110,22 @@ def document_scopes(app: Flask) -> None:
                 operation.setdefault("responses", {}).setdefault("403", {
                     "description": f"The key lacks the `{scope}` scope or the role; `required_scope` names it.",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+
+
+def document_optional_patch_bodies() -> None:
+    """A PATCH with no body changes nothing (every field is optional): the document does not call the body required."""
+    for operations in api.spec._paths.values():
+        patch = operations.get("patch")
+        if isinstance(patch, dict) and isinstance(patch.get("requestBody"), dict):
+            patch["requestBody"]["required"] = False
+
+
+def document_page_bound() -> None:
+    """Every paged list's `page` has the ceiling the lists enforce (MAX_PAGE), so the document admits no 422."""
+    from app.core.pagination import MAX_PAGE
+
+    for operations in api.spec._paths.values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                if isinstance(parameter, dict) and parameter.get("in") == "query" and parameter.get("name") == "page":
+                    parameter["schema"] = {**parameter.get("schema", {}), "maximum": MAX_PAGE}

@@ -74,7 +74,7 @@ _LOCK_TIMEOUT = "55P03"  # PostgreSQL lock_not_available: lock_timeout ran out w
 
 KEY_PARAMETER = {
     "name": HEADER, "in": "header", "required": False,
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7e]{1,255}$"},
     "description": "A unique value per intended change (e.g. a UUID). A retry with the same key within 24 hours "
                    "returns the first response (with `Idempotent-Replayed: true`) and creates nothing new.",
 }

@@ -77,6 +77,31 @@ class StrictSchema(ma.Schema):
                 raise ma.ValidationError(bad)
         return data
 
+    @ma.pre_load
+    def _refuse_loose_json_types(self, data, **kwargs):
+        # marshmallow reads 0, "yes" as booleans and "5" as an integer, which a form or query string needs;
+        # a JSON body has real types, and the document promises them: there 0 for a boolean is a 422.
+        if isinstance(data, dict) and not isinstance(self, QuerySchema) and _json_request():
+            bad = {}
+            for name, field in self.load_fields.items():
+                value = data.get(field.data_key or name)
+                if value is None:
+                    continue
+                if isinstance(field, ma.fields.Boolean) and not isinstance(value, bool):
+                    bad[field.data_key or name] = ["Not a valid boolean: send true or false."]
+                elif isinstance(field, ma.fields.Integer) and (isinstance(value, bool) or not isinstance(value, int)):
+                    bad[field.data_key or name] = ["Not a valid integer."]
+            if bad:
+                raise ma.ValidationError(bad)
+        return data
+
+
+def _json_request() -> bool:
+    """Is this a request whose body is JSON (the API), not a form post (the pages)?"""
+    from flask import has_request_context, request
+
+    return has_request_context() and request.is_json
+
 
 class EmptySchema(StrictSchema):
     """An action with no body fields (`{}`)."""

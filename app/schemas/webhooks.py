@@ -2,6 +2,7 @@
 import marshmallow as ma
 
 from app.models.mail import MessageState
+from app.schemas.common import StrictSchema
 from app.services.webhooks import EVENT_TYPES, EVERY_EVENT
 
 EVENT_CHOICES = [EVERY_EVENT, *EVENT_TYPES]
@@ -9,7 +10,7 @@ ENDPOINT_EXAMPLE = {"url": "https://books.example.com/tailtown/webhooks", "descr
                     "event_types": ["invoice.issued", "payment.recorded", "refund.recorded"]}
 
 
-class EndpointCreateSchema(ma.Schema):
+class EndpointCreateSchema(StrictSchema):
     url = ma.fields.String(required=True, validate=ma.validate.Length(1, 254),
                            metadata={"example": ENDPOINT_EXAMPLE["url"]})
     description = ma.fields.String(load_default="", validate=ma.validate.Length(max=200))
@@ -19,7 +20,7 @@ class EndpointCreateSchema(ma.Schema):
     active = ma.fields.Boolean(load_default=True)
 
 
-class EndpointUpdateSchema(ma.Schema):
+class EndpointUpdateSchema(StrictSchema):
     url = ma.fields.String(validate=ma.validate.Length(1, 254))
     description = ma.fields.String(validate=ma.validate.Length(max=200))
     event_types = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(EVENT_CHOICES)),
