@@ -200,8 +200,9 @@ def main() -> None:
     for plan in PLAN_LIMITS:  # the limiter still counts every request; it never says no (as bench/raised_limits.py)
         PLAN_LIMITS[plan] = 1_000_000_000
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13") or None
-    app = create_app(TestConfig(database_url=url, redis_url=redis_url, CACHE_KEY_PREFIX="bench-scale:",
-                                RATELIMIT_KEY_PREFIX="bench-scale", LOG_LEVEL=os.environ.get("LOG_LEVEL", "WARNING")))
+    run = f"bench-scale-{make_url(url).database}-{os.getpid()}"  # cached tenants never cross databases or runs
+    app = create_app(TestConfig(database_url=url, redis_url=redis_url, CACHE_KEY_PREFIX=f"{run}:",
+                                RATELIMIT_KEY_PREFIX=run, LOG_LEVEL=os.environ.get("LOG_LEVEL", "WARNING")))
     large, small = Tenant(app, "scale-large"), Tenant(app, args.small)
     if args.explain:
         explain(app, large)
