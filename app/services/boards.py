@@ -33,14 +33,16 @@ MAX_GRID_DAYS = 31
 
 
 def _touching(first: date, last: date, statuses=SHOWN, *, kennels_only: bool = False):
-    """Reservations whose dates touch first..last, with customer, service, pets and kennels (5 queries).
+    """Reservations whose dates touch first..last, with customer, service, pets and kennels (5 queries, 7 kennels_only).
 
     kennels_only keeps the stays of services that need a kennel (the grid and the cards): a large
     resort's daycare and grooming days would otherwise be loaded, with their households and pets,
-    only to be thrown away.
+    only to be thrown away. Those are picked by id from the date-range scan first: a service_id
+    condition in the main query leads PostgreSQL to ix_reservations_tenant_service, which walks each
+    kennel service's whole history (it cannot know the large tenant's services hold most rows).
     """
-    stmt = (select(Reservation)
-            .where(Reservation.end_date >= first, Reservation.start_date <= last, Reservation.status.in_(statuses))
+    touching = (Reservation.end_date >= first, Reservation.start_date <= last, Reservation.status.in_(statuses))
+    stmt = (select(Reservation).where(*touching)
             .order_by(Reservation.start_date, Reservation.arrival_time, Reservation.created_at, Reservation.id)
             .options(selectinload(Reservation.customer), selectinload(Reservation.service),
                      selectinload(Reservation.pets).selectinload(ReservationPet.pet),
@@ -48,7 +50,10 @@ def _touching(first: date, last: date, statuses=SHOWN, *, kennels_only: bool = F
                      # The boards never show the price breakdown: a long stay's snapshot is kilobytes of JSON per row.
                      defer(Reservation.quote, raiseload=True)))
     if kennels_only:
-        stmt = stmt.where(Reservation.service_id.in_(select(Service.id).where(Service.needs_kennel.is_(True))))
+        kennel_services = set(db.session.execute(select(Service.id).where(Service.needs_kennel.is_(True))).scalars())
+        ids = [rid for rid, service_id in db.session.execute(select(Reservation.id, Reservation.service_id)
+                                                             .where(*touching)) if service_id in kennel_services]
+        stmt = stmt.where(Reservation.id.in_(ids))
     return list(db.session.execute(stmt).scalars())
 
 
