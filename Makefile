@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test test-postgres test-sqlite lint venv db seed bench bench-load bench-booking clean browser
+.PHONY: run test test-postgres test-sqlite lint venv db seed bench bench-load bench-booking bench-scale clean browser
 
 ## One venv for running and testing: requirements-dev.txt includes requirements.txt (runtime only).
 $(BIN)/activate: requirements.txt requirements-dev.txt
@@ -57,6 +57,12 @@ bench-load: venv
 
 bench-booking: venv
 	$(BIN)/python bench/booking.py
+
+## Large vs small tenant (p50/p95 and the ratio) on a database seeded by `seed-scale`; seeds it first if empty.
+## SCALE=0.2 for a smaller large tenant; BENCH_SCALE_DATABASE_URL names the database.
+SCALE ?= 1.0
+bench-scale: venv
+	$(BIN)/python bench/scale.py --scale $(SCALE) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -6,6 +6,7 @@ from flask.cli import AppGroup
 from app.core.errors import DomainError
 from app.core.idempotency import purge_expired
 from app.demo import seed_demo
+from app.demo.scale import seed_scale_command
 from app.jobs.worker import worker_command
 from app.models import Plan, Role, TenantStatus
 from app.services import accounts, api_keys, outbox, tenants
@@ -180,5 +181,6 @@ def sweep_outbox():
 def register_commands(app: Flask) -> None:
     """Attach every command group to the app's CLI."""
     app.cli.add_command(worker_command)
-    for group in (tenants_cli, users_cli, keys_cli, import_cli, idempotency_cli, mail_cli, seed_demo):
+    for group in (tenants_cli, users_cli, keys_cli, import_cli, idempotency_cli, mail_cli, seed_demo,
+                  seed_scale_command):
         app.cli.add_command(group)

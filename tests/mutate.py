@@ -534,6 +534,27 @@ MUTATIONS = [
     Mutation("feed-list-undocumented", "app/api/paging.py",
              (('            parameters.extend(CURSOR_PARAMETERS)', '            pass'),),
              (f"{FEED}::test_every_list_of_the_resorts_rows_documents_the_feed_and_the_link_header",)),
+    # Scale (branch `scale`): the seed-scale data and the fixes that keep cost from growing with history.
+    Mutation("seed-kennels-overlap", "app/demo/scale.py",
+             (("            free_from[room[0]] = end\n", "            pass\n"),),
+             ("tests/test_seed_scale.py::test_no_kennel_holds_two_stays_on_a_night",)),
+    Mutation("seed-invoice-number-gap", "app/demo/scale.py",
+             (("        sequence += 1\n", "        sequence += 1 + (sequence == 5)\n"),),
+             ("tests/test_seed_scale.py::test_invoice_numbers_are_gap_free_per_tenant_and_the_counter_follows",)),
+    Mutation("seed-payments-short-of-paid", "app/demo/scale.py",
+             (('"amount_cents": paid, "applied_cents": paid', '"amount_cents": paid // 2 + 1, "applied_cents": paid // 2 + 1'),),
+             ("tests/test_seed_scale.py::test_invoices_are_the_stays_price_snapshots_and_payments_never_exceed_them",)),
+    Mutation("seed-ledger-off-by-one", "app/demo/scale.py",
+             (('"debit_cents": owed, "credit_cents": 0,', '"debit_cents": owed + 1, "credit_cents": 0,'),),
+             ("tests/test_seed_scale.py::test_ledger_balances_are_the_open_invoices",)),
+    Mutation("reservation-count-uncapped", "app/services/reservations.py",
+             (("        ids, total = paginate(stmt, page=page, page_size=page_size or 50, count_beyond=COUNT_BEYOND)",
+               "        ids, total = paginate(stmt, page=page, page_size=page_size or 50)"),),
+             ("tests/api/test_reservations.py::test_the_list_count_stops_past_the_page_and_pages_come_in_order",)),
+    Mutation("grid-loads-daycare", "app/services/boards.py",
+             (("    reservations = {r.id: r for r in _touching(start, dates[-1], kennels_only=True)}",
+               "    reservations = {r.id: r for r in _touching(start, dates[-1])}"),),
+             ("tests/services/test_boards.py::test_the_grid_and_cards_load_only_stays_that_need_a_kennel",)),
 ]
 
 

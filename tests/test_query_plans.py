@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import event, text
 
 from app.core.extensions import db
+from app.core.pagination import counted_up_to
 from app.core.rls import OWNER
 from app.services import availability, boards, reservations
 from app.services.compliance import tenant_today
@@ -309,3 +310,28 @@ def test_a_change_feed_page_is_read_in_updated_at_order_from_its_index(app, reso
                                                                if n.get("Relation Name", table) == table):
                 unordered.append((name, [_describe(n) for n in nodes]))
     assert unordered == []
+
+
+
+def test_a_reservation_page_first_or_deep_is_read_in_index_order_and_the_count_stops_past_it(
+        app, resort, tenant_a_module):
+    """100,000 reservations, no filter: a page's ids come in order from ix_reservations_tenant_list (no sort of the
+    tenant's history, even 50,000 rows deep), and the count reads no more than the cap past the page.
+
+    VACUUM first, as autovacuum would have long since done to a table this size: the deep page is an
+    index-only scan, which PostgreSQL prices by the visibility map a freshly bulk-loaded table lacks.
+    """
+    with _owner(app).connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE reservations"))
+    for page in (1, 2000):
+        plans = explain(app, tenant_a_module, f"list page {page}",
+                        lambda page=page: reservations.list_reservations(page=page, page_size=25))
+        count, ids = plans[0], plans[1]
+        for plan in plans[:3]:
+            print(f"\npage {page}: {plan['sql']}\n    " + "; ".join(_describe(n) for n in plan["nodes"]))
+        cap = counted_up_to(page, 25, reservations.COUNT_BEYOND)
+        read = [n.get("Actual Rows", 0) for n in count["nodes"] if n.get("Relation Name") == "reservations"]
+        assert read and max(read) <= cap
+        assert "ix_reservations_tenant_list" in {n.get("Index Name") for n in ids["nodes"]}
+        assert not [n for n in ids["nodes"] if n["Node Type"] in ("Sort", "Incremental Sort")]
+        assert sum(n.get("Actual Rows", 0) for n in ids["nodes"] if n["Node Type"] == "Limit") == 25

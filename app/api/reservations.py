@@ -97,7 +97,11 @@ class Reservations(MethodView):
     @blp.paginate()
     @requires(Role.STAFF)
     def get(self, filters, pagination_parameters):
-        """List reservations overlapping a date range, by status (repeatable), customer, pet, kennel, service or code."""
+        """List reservations overlapping a date range, by status (repeatable), customer, pet, kennel, service or code.
+
+        The count stops 1,000 reservations past the page asked for: an `X-Pagination` total of
+        page × page_size + 1,000 means "at least that many".
+        """
         return page_of(pagination_parameters, service.list_reservations, **filters)
 
     @blp.etag

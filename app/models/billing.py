@@ -123,6 +123,9 @@ class Invoice(UUIDPrimaryKey, TenantScoped, Timestamps, Versioned, db.Model):
         Index("ix_invoices_tenant_customer", "tenant_id", "customer_id", "status"),
         Index("ix_invoices_tenant_reservation", "tenant_id", "reservation_id"),
         Index("ix_invoices_tenant_status", "tenant_id", "status", "issued_at"),
+        # The close-out's "issued or voided in this day": two index scans, not every invoice ever issued.
+        Index("ix_invoices_tenant_issued", "tenant_id", "issued_at"),
+        Index("ix_invoices_tenant_voided", "tenant_id", "voided_at"),
     )
 
     customer_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)

@@ -79,6 +79,8 @@ class Reservation(UUIDPrimaryKey, TenantScoped, Timestamps, Versioned, db.Model)
         # leakproof operators become index conditions, and range overlap is not one.)
         Index("ix_reservations_tenant_start", "tenant_id", "start_date", "end_date"),
         Index("ix_reservations_tenant_end", "tenant_id", "end_date", "start_date"),
+        # The list's sort order: a page, first or deep, is read from the index (ids only), never a sort of history.
+        Index("ix_reservations_tenant_list", "tenant_id", "start_date", "created_at", "id"),
         Index("ix_reservations_tenant_customer", "tenant_id", "customer_id", "start_date"),
         Index("ix_reservations_tenant_status", "tenant_id", "status", "start_date"),
         Index("ix_reservations_tenant_service", "tenant_id", "service_id", "start_date"),

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 
 from app.core.extensions import db
 from app.models import (
@@ -22,6 +22,7 @@ from app.models import (
     Reservation,
     ReservationPet,
     ReservationStatus,
+    Service,
     ServiceCategory,
 )
 from app.services import billing, compliance
@@ -31,14 +32,28 @@ SHOWN = (S.PENDING, S.CONFIRMED, S.CHECKED_IN, S.CHECKED_OUT)  # cancelled and n
 MAX_GRID_DAYS = 31
 
 
-def _touching(first: date, last: date, statuses=SHOWN):
-    """Reservations whose dates touch first..last, with customer, service, pets and kennels (5 queries)."""
-    stmt = (select(Reservation)
-            .where(Reservation.end_date >= first, Reservation.start_date <= last, Reservation.status.in_(statuses))
+def _touching(first: date, last: date, statuses=SHOWN, *, kennels_only: bool = False):
+    """Reservations whose dates touch first..last, with customer, service, pets and kennels (5 queries, 7 kennels_only).
+
+    kennels_only keeps the stays of services that need a kennel (the grid and the cards): a large
+    resort's daycare and grooming days would otherwise be loaded, with their households and pets,
+    only to be thrown away. Those are picked by id from the date-range scan first: a service_id
+    condition in the main query leads PostgreSQL to ix_reservations_tenant_service, which walks each
+    kennel service's whole history (it cannot know the large tenant's services hold most rows).
+    """
+    touching = (Reservation.end_date >= first, Reservation.start_date <= last, Reservation.status.in_(statuses))
+    stmt = (select(Reservation).where(*touching)
             .order_by(Reservation.start_date, Reservation.arrival_time, Reservation.created_at, Reservation.id)
             .options(selectinload(Reservation.customer), selectinload(Reservation.service),
                      selectinload(Reservation.pets).selectinload(ReservationPet.pet),
-                     selectinload(Reservation.pets).selectinload(ReservationPet.kennel)))
+                     selectinload(Reservation.pets).selectinload(ReservationPet.kennel),
+                     # The boards never show the price breakdown: a long stay's snapshot is kilobytes of JSON per row.
+                     defer(Reservation.quote, raiseload=True)))
+    if kennels_only:
+        kennel_services = set(db.session.execute(select(Service.id).where(Service.needs_kennel.is_(True))).scalars())
+        ids = [rid for rid, service_id in db.session.execute(select(Reservation.id, Reservation.service_id)
+                                                             .where(*touching)) if service_id in kennel_services]
+        stmt = stmt.where(Reservation.id.in_(ids))
     return list(db.session.execute(stmt).scalars())
 
 
@@ -154,7 +169,7 @@ def kennel_grid(*, start: date | None = None, days: int = 14) -> KennelGrid:
     dates = [start + timedelta(days=i) for i in range(days)]
     kennels = list(db.session.execute(select(Kennel).where(Kennel.active.is_(True))
                                       .order_by(Kennel.sort_order, Kennel.code, Kennel.id)).scalars())
-    reservations = {r.id: r for r in _touching(start, dates[-1])}
+    reservations = {r.id: r for r in _touching(start, dates[-1], kennels_only=True)}
     cells: dict[tuple[uuid.UUID, date], list[GridCell]] = defaultdict(list)
     live_nights = db.session.execute(select(KennelNight.kennel_id, KennelNight.night, KennelNight.reservation_id,
                                             KennelNight.pet_id)
@@ -204,7 +219,7 @@ class KennelCard:
 def kennel_cards(*, day: date | None = None) -> list[KennelCard]:
     """A card for every pet in house on the day (checked in, or booked to be there), in kennel order."""
     day = day or compliance.tenant_today()
-    reservations = [r for r in _touching(day, day, statuses=(S.CONFIRMED, S.CHECKED_IN))
+    reservations = [r for r in _touching(day, day, statuses=(S.CONFIRMED, S.CHECKED_IN), kennels_only=True)
                     if r.service.needs_kennel and r.start_date <= day < r.end_date]
     problems = _vaccine_problems(reservations, day)
     cards = []

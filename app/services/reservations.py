@@ -30,6 +30,7 @@ from sqlalchemy.orm import selectinload
 
 from app.core.errors import Conflict, DomainError, NotFound, PermissionDenied, RuleViolation
 from app.core.extensions import db
+from app.core.pagination import counted_up_to, paginate
 from app.models import (
     Customer,
     Kennel,
@@ -50,7 +51,7 @@ from app.models.base import utcnow
 from app.models.reservations import LIVE_STATUSES
 from app.services import audit, availability, billing, compliance, customers, notices, pricing
 from app.services.availability import blocked_nights, free_slot, misfit, nights_text, suitability, unusable
-from app.services.rows import expect_version, refuse_stale, run_list, sqlite_serialized
+from app.services.rows import expect_version, refuse_stale, sqlite_serialized
 from app.tenancy import current_tenant
 
 S = ReservationStatus
@@ -536,8 +537,15 @@ def list_reservations(*, start_date: date | None = None, end_date: date | None =
                       kennel_id: uuid.UUID | None = None, service_id: uuid.UUID | None = None,
                       confirmation_code: str | None = None, page: int | None = None,
                       page_size: int | None = None) -> tuple[list[Reservation], int]:
-    """Reservations overlapping a date range, filtered; a constant number of queries per page."""
-    stmt = _with_details(select(Reservation)).order_by(Reservation.start_date, Reservation.created_at, Reservation.id)
+    """Reservations overlapping a date range, filtered; a constant number of queries per page.
+
+    The page is found on ids alone (ix_reservations_tenant_list holds the sort order, so even a deep
+    OFFSET walks the index, not the rows), then those rows are loaded with their details. The total
+    is capped: it stops COUNT_BEYOND rows past the page (see total_is_floor), so a tenant with years
+    of history counts no more than one with weeks.
+    """
+    order = (Reservation.start_date, Reservation.created_at, Reservation.id)
+    stmt = select(Reservation.id).order_by(*order)
     if start_date is not None:
         stmt = stmt.where(Reservation.end_date >= start_date)
     if end_date is not None:
@@ -558,7 +566,22 @@ def list_reservations(*, start_date: date | None = None, end_date: date | None =
             exists().where(KennelNight.reservation_id == Reservation.id, KennelNight.kennel_id == kennel_id)))
     if confirmation_code:
         stmt = stmt.where(Reservation.confirmation_code == confirmation_code.strip().upper())
-    return run_list(stmt, page=page, page_size=page_size)
+    if page is None:
+        ids = list(db.session.execute(stmt).scalars())
+        total = len(ids)
+    else:
+        ids, total = paginate(stmt, page=page, page_size=page_size or 50, count_beyond=COUNT_BEYOND)
+    rows = db.session.execute(_with_details(select(Reservation)).where(Reservation.id.in_(ids)).order_by(*order))
+    return list(rows.scalars()), total
+
+
+# The list grows with every booking ever made: its count stops this many rows past the page asked for.
+COUNT_BEYOND = 1_000
+
+
+def total_is_floor(total: int, *, page: int, page_size: int) -> bool:
+    """Whether list_reservations' total is "at least" (the count stopped) rather than exact."""
+    return total >= counted_up_to(page, page_size, COUNT_BEYOND)
 
 
 def kennel_segments(reservation: Reservation) -> dict[uuid.UUID, list[dict]]:

@@ -181,7 +181,8 @@ def index():
     if not read.errors:
         rows, total = reservations.list_reservations(start_date=start, end_date=end, status=status or None,
                                                      confirmation_code=code or None, page=page, page_size=PAGE_SIZE)
-    context = {**_common(), "rows": rows, "total": total, "page": page, "page_size": PAGE_SIZE,
+    at_least = reservations.total_is_floor(total, page=page, page_size=PAGE_SIZE)
+    context = {**_common(), "rows": rows, "total": total, "at_least": at_least, "page": page, "page_size": PAGE_SIZE,
                "errors": read.errors, "statuses": list(ReservationStatus),
                "filters": {"start_date": start or "", "end_date": end or "", "status": status, "code": code}}
     template = "reservations/_list.html" if request.headers.get("HX-Target") == "reservation-results" \

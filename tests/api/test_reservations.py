@@ -485,3 +485,24 @@ def test_lists_never_show_another_tenants_reservations(client, world, tenant_a, 
     for name in ("customer_id", "pet_id", "service_id"):
         value = world["b"]["smith" if name == "customer_id" else "rex" if name == "pet_id" else "boarding"]
         assert _ids(client.get(f"/api/v1/reservations?{name}={value}", headers=tenant_a.headers())) == set()
+
+
+def test_the_list_count_stops_past_the_page_and_pages_come_in_order(client, world, tenant_a, tenant_b, monkeypatch,
+                                                                    count_queries):
+    """The total is capped like the audit trail's (it does not grow with years of bookings); pages stay exact."""
+    import json
+
+    from app.services import reservations
+
+    monkeypatch.setattr(reservations, "COUNT_BEYOND", 1)
+    made = [_ok(book(client, tenant_a, booking(world, pets=("bella",), start=n, end=n, service="daycare")))["id"]
+            for n in range(2, 7)]
+    _ok(book(client, tenant_b, booking(world["b"], pets=("bella",), start=3, end=3, service="daycare")))
+    with count_queries() as counter:
+        r = client.get("/api/v1/reservations?page_size=2", headers=tenant_a.headers())
+    assert [x["id"] for x in r.json] == made[:2]
+    assert json.loads(r.headers["X-Pagination"])["total"] == 2 + 1  # a floor: one page plus COUNT_BEYOND
+    assert "LIMIT" in next(s for s in counter.statements if "count(" in s.lower()).upper()
+    last = client.get("/api/v1/reservations?page_size=2&page=3", headers=tenant_a.headers())
+    assert [x["id"] for x in last.json] == made[4:]
+    assert json.loads(last.headers["X-Pagination"])["total"] == 5  # the count ran out before the cap: exact

@@ -62,3 +62,37 @@ def test_other_tenants_stays_never_appear(app, world, tenant_a, tenant_b):  # no
         assert not sheet.arrivals and sheet.pets_tonight == 0
         assert all(not any(cells) for _, cells in boards.kennel_grid(start=_day(0)).rows)
         assert boards.kennel_cards(day=_day(0) + timedelta(days=1)) == []
+
+
+def test_the_grid_and_cards_load_only_stays_that_need_a_kennel(app, world, tenant_a):  # noqa: F811
+    """A large resort's daycare days are not loaded (with their households and pets) only to be dropped."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from app.core.extensions import db
+    from app.models import Reservation
+
+    loaded: set = set()
+
+    def note(session, instance):
+        if isinstance(instance, Reservation):
+            loaded.add(instance.id)
+
+    with as_tenant(app, tenant_a):
+        stay = _book(world, "smith", ["rex"], 1, 3, kennel="a01").reservation
+        reservations.confirm(reservation_id=stay.id)
+        daycare = _book(world, "jones", ["max"], 1, 1, service="daycare").reservation
+        reservations.confirm(reservation_id=daycare.id)
+        stay_id, daycare_id = stay.id, daycare.id
+        for call in (lambda: boards.kennel_grid(start=_day(0), days=5), lambda: boards.kennel_cards(day=_day(1))):
+            db.session.expunge_all()
+            loaded.clear()
+            event.listen(Session, "loaded_as_persistent", note)
+            try:
+                call()
+            finally:
+                event.remove(Session, "loaded_as_persistent", note)
+            assert loaded == {stay_id}
+        db.session.expunge_all()
+        sheet = boards.day_sheet(day=_day(1))  # the day sheet still lists the daycare
+        assert [e.reservation.id for e in sheet.daycare] == [daycare_id]
