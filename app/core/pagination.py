@@ -79,11 +79,17 @@ def paginate(stmt: Select, *, page: int, page_size: int, count_beyond: int | Non
     else:
         offset = (page - 1) * page_size
     # One row more than the page says whether a next page exists, in the same query.
-    rows = list(db.session.execute(stmt.limit(page_size + 1).offset(offset)).scalars().all())
-    more, rows = len(rows) > page_size, rows[:page_size]
-    if feed is not None and more and rows:
-        feed.next_key = [_plain(getattr(rows[-1], column.key)) for column, _ in keys]
-    return rows, total
+    if feed is None:
+        rows = list(db.session.execute(stmt.limit(page_size + 1).offset(offset)).scalars().all())
+        return rows[:page_size], total
+    # The keyset values ride along as extra columns: the SELECT may be of ids alone (a list that
+    # pages on an index, then loads its rows), which have no attributes to read them from.
+    found = db.session.execute(stmt.add_columns(*(column for column, _ in keys))
+                               .limit(page_size + 1).offset(offset)).all()
+    more, found = len(found) > page_size, found[:page_size]
+    if more and found:
+        feed.next_key = [_plain(value) for value in found[-1][1:]]
+    return [row[0] for row in found], total
 
 
 def counted_up_to(page: int, page_size: int, count_beyond: int) -> int:
