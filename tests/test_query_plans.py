@@ -334,4 +334,5 @@ def test_a_reservation_page_first_or_deep_is_read_in_index_order_and_the_count_s
         assert read and max(read) <= cap
         assert "ix_reservations_tenant_list" in {n.get("Index Name") for n in ids["nodes"]}
         assert not [n for n in ids["nodes"] if n["Node Type"] in ("Sort", "Incremental Sort")]
-        assert sum(n.get("Actual Rows", 0) for n in ids["nodes"] if n["Node Type"] == "Limit") == 25
+        # The page plus one row, which says whether another page follows (pagination.paginate).
+        assert sum(n.get("Actual Rows", 0) for n in ids["nodes"] if n["Node Type"] == "Limit") == 26
