@@ -13,7 +13,7 @@ PET_FIELDS = ("id", "version", "name", "species", "breed", "alert_flags", "activ
               "vet_name", "vet_phone", "has_photo", "created_at", "updated_at")
 MEDICATION_FIELDS = ("name", "dose", "schedule")
 VACCINATION_FIELDS = ("id", "version", "pet_id", "vaccine", "given_on", "expires_on", "verified_by_id", "verified_at",
-                      "has_document")
+                      "has_document", "updated_at")
 
 
 def _copy(obj: Any, fields: tuple[str, ...]) -> dict[str, Any]:
