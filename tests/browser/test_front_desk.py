@@ -224,7 +224,11 @@ def test_the_whole_front_desk(app, page, url, sign_in, main_pages, tenant_a, ten
     row = page.locator(f"#rule-{w['rule']}")
     row.get_by_role("button", name="Edit Long stay").click()
     row = page.locator(f"#rule-{w['rule']}")
-    row.get_by_label("Percent").fill("20")
+    percent = row.get_by_label("Percent")
+    expect(percent).to_be_editable()  # the edit form has swapped in and settled (htmx) before typing
+    percent.fill("20")
+    expect(percent).to_have_value("20")
+    expect(row.get_by_label("Name")).to_have_value("Long stay")
     row.get_by_role("button", name="Save Long stay").click()
     expect(page.locator(f"#rule-{w['rule']}")).to_contain_text("−20.00%")
     enter("end_date", (start + timedelta(days=4)).isoformat())
