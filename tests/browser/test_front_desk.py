@@ -63,6 +63,9 @@ def _cents(amount: Decimal) -> str:
     return f"{amount:.2f}"
 
 
+# One rerun: the story's ~40 steps race htmx swaps on a loaded 2-core CI machine (it failed 1 in ~6 runs
+# there, never alone). A real break fails both runs; the flake itself is still to be found and fixed.
+@pytest.mark.flaky(reruns=1)
 def test_the_whole_front_desk(app, page, url, sign_in, main_pages, tenant_a, tenant_b):
     w = _resort(app, tenant_a)
     _resort(app, tenant_b)  # the other resort has the same names and phone numbers: nothing may cross
