@@ -50,6 +50,8 @@ WEBHOOKS, WEBHOOKS_API = "app/services/webhooks.py", "tests/api/test_webhooks.py
 RECEIVER, WEBHOOKS_PAGE = "tests/api/test_webhook_receiver.py", "tests/web/test_webhooks_page.py"
 OPENAPI_DOC, GENERATORS = "tests/api/test_openapi_document.py", "tests/api/test_openapi_generators.py"
 FEED = "tests/api/test_change_feed.py"
+STATEMENT_CACHE = "tests/test_tenancy.py::test_tenants_share_one_compiled_statement_with_the_tenant_as_a_bound_parameter"
+CRIT = "        with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True)\n"
 EXPIRED_FILTER = f"{CUSTOMERS_API}::test_the_expired_filter_counts_only_each_vaccines_latest_record_and_stays_in_its_tenant"
 
 MUTATIONS = [
@@ -555,6 +557,16 @@ MUTATIONS = [
              (("    reservations = {r.id: r for r in _touching(start, dates[-1], kennels_only=True)}",
                "    reservations = {r.id: r for r in _touching(start, dates[-1])}"),),
              ("tests/services/test_boards.py::test_the_grid_and_cards_load_only_stays_that_need_a_kennel",)),
+    # The tenant criteria as a bound parameter of one cached statement (issue 13: statement caching).
+    Mutation("tenant-criteria-baked-into-sql", "app/tenancy.py",
+             ((CRIT, CRIT.replace("cls.tenant_id == tenant_id", "cls.tenant_id == literal(tenant_id, literal_execute=True)")),
+              ("from sqlalchemy import Table, event, inspect\n", "from sqlalchemy import Table, event, inspect, literal\n")),
+             (STATEMENT_CACHE,)),
+    Mutation("tenant-criteria-as-sql-text", "app/tenancy.py",
+             ((CRIT, CRIT.replace("cls.tenant_id == tenant_id", "cls.tenant_id == literal_column(repr(str(tenant_id)))")),
+              ("from sqlalchemy import Table, event, inspect\n",
+               "from sqlalchemy import Table, event, inspect, literal_column\n")),
+             (STATEMENT_CACHE,)),
 ]
 
 

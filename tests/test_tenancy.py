@@ -2,7 +2,8 @@
 import uuid
 
 import pytest
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import event, func, insert, select, text, update
+from sqlalchemy.engine.interfaces import CacheStats
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -263,3 +264,25 @@ def test_another_tenants_row_in_the_identity_map_is_not_returned_and_its_own_sti
             a_kennel = db.session.execute(select(Kennel)).scalar_one()
             assert db.session.get(Kennel, a_kennel.id) is a_kennel
         assert b_kennel.tenant_id == world.b  # operator code still holds it
+
+
+def test_tenants_share_one_compiled_statement_with_the_tenant_as_a_bound_parameter(app, tenant_a, tenant_b):
+    """The scoping hook's criteria must not be baked into the SQL: then every tenant would compile its own copy."""
+    seen = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if "FROM customers" in statement:
+            seen.append((context.compiled, context.cache_hit, str(parameters)))
+
+    with app.app_context():
+        event.listen(db.engine, "after_cursor_execute", record)
+        try:
+            for fx in (tenant_a, tenant_b):
+                with tenant_context(_tenant(app, fx)):
+                    db.session.execute(select(Customer).where(Customer.last_name == "Nobody")).all()
+        finally:
+            event.remove(db.engine, "after_cursor_execute", record)
+    (compiled_a, _, params_a), (compiled_b, hit_b, params_b) = seen
+    assert compiled_b is compiled_a and hit_b is CacheStats.CACHE_HIT
+    assert tenant_a.id.hex in params_a.replace("-", "") and tenant_b.id.hex in params_b.replace("-", "")
+    assert tenant_a.id.hex not in params_b.replace("-", "")
