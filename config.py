@@ -29,6 +29,7 @@ class Config:
     DATABASE_URL = os.environ.get("DATABASE_URL")
     # PostgreSQL: the role every app transaction switches to (no BYPASSRLS, owns nothing; see README).
     DATABASE_APP_ROLE = os.environ.get("DATABASE_APP_ROLE", "tailtown_app")
+    DATABASE_OPERATOR_ROLE = os.environ.get("DATABASE_OPERATOR_ROLE", "tailtown_operator")  # inside unscoped()
     REDIS_URL = os.environ.get("REDIS_URL")
     BASE_DOMAIN = os.environ.get("BASE_DOMAIN", "localhost")
     PUBLIC_PORT = os.environ.get("PUBLIC_PORT", "")  # port in links to tenant hosts, e.g. 5000 in development

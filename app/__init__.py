@@ -106,7 +106,8 @@ def register_row_security(app: Flask) -> None:
     from app.tenancy import row_security_settings
 
     with app.app_context():
-        install_row_security(db.engine, role=app.config["DATABASE_APP_ROLE"], settings=row_security_settings)
+        install_row_security(db.engine, role=app.config["DATABASE_APP_ROLE"],
+                             operator_role=app.config["DATABASE_OPERATOR_ROLE"], settings=row_security_settings)
 
 
 def register_blueprints(app: Flask) -> None:

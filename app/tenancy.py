@@ -99,7 +99,7 @@ def tenant_context(tenant: TenantInfo | Tenant) -> Iterator[TenantInfo]:
 @contextmanager
 def unscoped() -> Iterator[None]:
     """The one escape hatch: operator code that must see every tenant's rows (logged; on PostgreSQL
-    it sets `app.bypass` for the block's statements, which the row-level policies honour)."""
+    the block's statements run as the operator role, whose policy shows every row)."""
     caller = sys._getframe(2)
     logger.info("unscoped access from {}:{}", caller.f_globals.get("__name__"), caller.f_code.co_name)
     token = _unscoped.set(True)
@@ -210,10 +210,10 @@ def tenant_free(statement: TextClause) -> TextClause:
     return statement.execution_options(**{TENANT_FREE: True})
 
 
-def row_security_settings() -> tuple[str, str]:
-    """`app.tenant_id` and `app.bypass` for the PostgreSQL policies (app/core/rls.py)."""
+def row_security_settings() -> tuple[str, bool]:
+    """`app.tenant_id` for the PostgreSQL policies, and whether the block is unscoped (app/core/rls.py)."""
     tenant = _current.get()
-    return ("" if tenant is None else str(tenant.id)), ("on" if _unscoped.get() else "off")
+    return ("" if tenant is None else str(tenant.id)), _unscoped.get()
 
 
 @functools.cache  # the model registry is complete before the first query runs

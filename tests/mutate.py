@@ -52,6 +52,9 @@ OPENAPI_DOC, GENERATORS = "tests/api/test_openapi_document.py", "tests/api/test_
 FEED = "tests/api/test_change_feed.py"
 STATEMENT_CACHE = "tests/test_tenancy.py::test_tenants_share_one_compiled_statement_with_the_tenant_as_a_bound_parameter"
 CRIT = "        with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True)\n"
+POLICY_MIGRATION = "migrations/versions/8c9d0e1f2a34_policies_the_planner_can_read.py"
+PLANNER_POLICY = "tests/test_rls.py::test_the_tenant_policy_costs_nothing_per_row_and_hides_nothing_from_the_planner"
+POLICY_TENANT = "TENANT = \"tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid\"\n"
 EXPIRED_FILTER = f"{CUSTOMERS_API}::test_the_expired_filter_counts_only_each_vaccines_latest_record_and_stays_in_its_tenant"
 
 MUTATIONS = [
@@ -567,6 +570,20 @@ MUTATIONS = [
               ("from sqlalchemy import Table, event, inspect\n",
                "from sqlalchemy import Table, event, inspect, literal_column\n")),
              (STATEMENT_CACHE,)),
+    # Row-level policies the planner can read (issue 13: scale); PostgreSQL only.
+    Mutation("policy-in-initplans", POLICY_MIGRATION,
+             ((POLICY_TENANT, "TENANT = \"tenant_id = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid)\"\n"),),
+             (PLANNER_POLICY,)),
+    Mutation("policy-bypass-or-again", POLICY_MIGRATION,
+             ((POLICY_TENANT, POLICY_TENANT.replace("::uuid", "::uuid OR current_setting('app.bypass', true) = 'on'")),),
+             (PLANNER_POLICY, "tests/test_rls.py::test_the_operator_role_sees_every_tenant_by_its_policy_alone")),
+    Mutation("operator-role-for-everyone", POLICY_MIGRATION,
+             (('f"CREATE POLICY operator_access ON {table} TO {OPERATOR_ROLE} USING (true)',
+               'f"CREATE POLICY operator_access ON {table} TO PUBLIC USING (true)'),),
+             ("tests/test_rls.py",)),
+    Mutation("like-not-leakproof", "migrations/versions/c7e1a9d4b2f0_row_level_security.py",
+             (('LEAKPROOF = ("textlike(text, text)", "texticlike(text, text)")', 'LEAKPROOF = ("texticlike(text, text)",)'),),
+             ("tests/test_rls.py::test_customer_search_can_still_use_its_trigram_index_under_the_policy",)),
 ]
 
 

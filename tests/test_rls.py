@@ -85,25 +85,64 @@ def test_the_app_runs_as_a_role_that_cannot_bypass_the_policies(app, world):
     assert session_user != "tailtown_app"  # the test server's login role is a superuser, as in CI
 
 
+# Each role sees through its own policy only: the app its tenant's rows, the operator role (inside
+# unscoped()) every row, the owner every row when migrations/env.py turns app.bypass on.
+POLICIES = {("tenant_isolation", "tailtown_app"), ("operator_access", "tailtown_operator"),
+            ("owner_maintenance", None)}  # None: the role that ran the migrations
+
+
 def test_every_scoped_table_forces_its_tenant_policy(app):
     scoped = {m.local_table.name for m in db.Model.registry.mappers if issubclass(m.class_, TenantScoped)}
     with app.app_context(), db.engine.connect() as conn:
+        owner = conn.exec_driver_sql("SELECT tableowner FROM pg_tables WHERE tablename = 'customers'").scalar_one()
         rows = conn.exec_driver_sql(
-            "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, count(p.polname) FROM pg_class c"
-            " LEFT JOIN pg_policy p ON p.polrelid = c.oid WHERE c.relname = ANY(%(t)s)"
+            "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity,"
+            " array_agg(p.policyname || ':' || array_to_string(p.roles, ',') ORDER BY p.policyname)"
+            " FROM pg_class c LEFT JOIN pg_policies p ON p.tablename = c.relname WHERE c.relname = ANY(%(t)s)"
             " GROUP BY c.relname, c.relrowsecurity, c.relforcerowsecurity", {"t": sorted(scoped)}).all()
+    wanted = sorted(f"{name}:{role or owner}" for name, role in POLICIES)
     assert {r[0] for r in rows} == scoped
-    unprotected = [r[0] for r in rows if not (r[1] and r[2] and r[3] == 1)]
-    assert not unprotected, f"add ENABLE/FORCE ROW LEVEL SECURITY and a tenant policy for {unprotected}"
+    unprotected = [r[0] for r in rows if not (r[1] and r[2] and sorted(r[3]) == wanted)]
+    assert not unprotected, f"add ENABLE/FORCE ROW LEVEL SECURITY and the policies {wanted} for {unprotected}"
+
+
+def test_the_tenant_policy_costs_nothing_per_row_and_hides_nothing_from_the_planner(app, world):
+    """Beside the query's own tenant condition the policy becomes one check per statement: no filter of its
+    own on the rows and no InitPlan whose value the planner cannot see (which made it guess a tenant's share
+    at 1% and pick sequential scans and on-disk sorts for a large resort, bench/scale.py)."""
+    with app.app_context(), tenant_context(world.a_tenant):
+        plan = _raw("EXPLAIN (FORMAT JSON) SELECT id FROM reservations WHERE tenant_id = %(a)s ORDER BY start_date",
+                    a=str(world.a)).scalar_one()[0]["Plan"]
+    nodes, checks = [plan], []
+    while nodes:
+        node = nodes.pop()
+        nodes.extend(node.get("Plans", []))
+        assert node.get("Subplan Name") is None and "current_setting" not in node.get("Filter", ""), node
+        checks.append(node.get("One-Time Filter", ""))
+    assert any("current_setting('app.tenant_id'" in check for check in checks), plan
 
 
 def test_operator_code_bypasses_only_inside_unscoped(app, world):
     with app.app_context(), tenant_context(world.a_tenant):
         assert _raw("SELECT count(*) FROM customers").scalar_one() == 1
-        with unscoped():  # within the same transaction: the bypass is applied before the next statement
+        with unscoped():  # within the same transaction: the operator role is applied before the next statement
             assert _raw("SELECT count(*) FROM customers").scalar_one() == 2
-        assert _raw("SELECT current_setting('app.bypass', true)").scalar_one() == "off"
+            assert _raw("SELECT current_user").scalar_one() == "tailtown_operator"
+        assert _raw("SELECT current_user").scalar_one() == "tailtown_app"
         assert _raw("SELECT count(*) FROM customers").scalar_one() == 1
+
+
+def test_the_operator_role_sees_every_tenant_by_its_policy_alone(app, world):
+    """Not a superuser, no BYPASSRLS, owns nothing: only its policy opens the rows, and the bypass setting
+    (the owner's, for migrations) gives the app role nothing."""
+    with app.app_context():
+        with unscoped():
+            superuser, bypass = _raw("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user").one()
+            owned = _raw("SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user")
+            assert (superuser, bypass, owned.scalar_one()) == (False, False, 0)
+        with tenant_context(world.a_tenant):
+            _raw("SELECT set_config('app.bypass', 'on', true)")
+            assert _raw("SELECT count(*) FROM customers").scalar_one() == 1
 
 
 def test_switching_tenant_inside_one_transaction_switches_the_policy(app, world, tenant_b):
@@ -165,11 +204,25 @@ def test_orm_queries_through_the_app_see_only_the_tenant(app, world):
 
 
 def test_customer_search_can_still_use_its_trigram_index_under_the_policy(app, world):
-    """LIKE is marked LEAKPROOF by the migration; otherwise RLS keeps it out of index scans (a seq scan)."""
-    with app.app_context(), tenant_context(world.a_tenant):
-        _raw("SET LOCAL enable_seqscan = off")  # a few rows only: make the index the planner's choice if allowed
-        plan = "\n".join(_raw("EXPLAIN SELECT id FROM customers WHERE search_text LIKE %(q)s", q="% row%").scalars())
-    assert "ix_customers_search" in plan, plan
+    """LIKE is marked LEAKPROOF by the migration; otherwise RLS keeps it out of index scans (a seq scan).
+
+    The policy's own condition can use the tenant indexes, which win on a few rows: inside a transaction
+    that is rolled back, the customers' other indexes are dropped, leaving the trigram index or nothing."""
+    with app.app_context(), db.engine.execution_options(**{OWNER: True}).connect() as conn:
+        others = conn.exec_driver_sql("SELECT i.indexrelid::regclass::text, c.conname FROM pg_index i"
+                                      " LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid"
+                                      " WHERE i.indrelid = 'customers'::regclass"
+                                      " AND i.indexrelid::regclass::text <> 'ix_customers_search'").all()
+        for index, constraint in others:
+            conn.exec_driver_sql(f"ALTER TABLE customers DROP CONSTRAINT {constraint} CASCADE" if constraint
+                                 else f"DROP INDEX {index}")
+        conn.exec_driver_sql("SELECT set_config('role', 'tailtown_app', true),"
+                             " set_config('app.tenant_id', %(a)s, true)", {"a": str(world.a)})
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        plan = "\n".join(conn.exec_driver_sql("EXPLAIN SELECT id FROM customers WHERE search_text LIKE %(q)s",
+                                               {"q": "% row%"}).scalars())
+        conn.rollback()
+    assert "ix_customers_search" in plan and "search_text ~~" in plan.split("Index Cond")[1], plan
 
 
 def test_an_autocommit_connection_is_refused_rather_than_run_unprotected(app, world):

@@ -67,9 +67,14 @@ def paginate(stmt: Select, *, page: int, page_size: int, count_beyond: int | Non
     keys: list = []
     if feed is not None:
         stmt, keys = _apply_feed(stmt, feed)
-    counted = stmt.order_by(None)
-    if count_beyond is not None:
-        counted = counted.with_only_columns(literal(1), maintain_column_froms=True).limit(counted_up_to(page, page_size, count_beyond))
+    if count_beyond is None:
+        counted = stmt.order_by(None)
+    else:
+        # In the page's order: the count then walks the index the page does and stops at the cap. Without
+        # it PostgreSQL, taking the rows a date range matches to be spread evenly over the table, expects
+        # a sequential scan to reach the cap early, and reads a large resort's whole history instead.
+        counted = stmt.with_only_columns(literal(1), maintain_column_froms=True).limit(
+            counted_up_to(page, page_size, count_beyond))
     total = db.session.execute(select(func.count()).select_from(counted.subquery())).scalar_one()
     if feed is not None and feed.after is not None:
         if feed.after_sort != feed.sort_key:

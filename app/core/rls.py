@@ -1,4 +1,5 @@
-"""PostgreSQL row-level security: every transaction of the app runs as the app role, with its tenant set."""
+"""PostgreSQL row-level security: every transaction of the app runs as the app role, with its tenant set
+(or, inside `unscoped()`, as the operator role, whose policy shows every tenant's rows)."""
 from collections.abc import Callable
 
 from sqlalchemy import event
@@ -9,21 +10,21 @@ OWNER = "tailtown_owner"
 _APPLIED = "tailtown_rls"  # what this connection's current transaction was set to, in Connection.info
 _ROLLING_BACK = "tailtown_rls_rollback_to_savepoint"
 # One round trip, transaction-local (SET LOCAL semantics), so PgBouncer transaction pooling stays safe.
-_APPLY = ("SELECT set_config('role', %s, true), set_config('app.tenant_id', %s, true),"
-          " set_config('app.bypass', %s, true)")
+_APPLY = "SELECT set_config('role', %s, true), set_config('app.tenant_id', %s, true)"
 
 
 class RowSecurityError(RuntimeError):
     """A connection could not be put under the app role."""
 
 
-def install_row_security(engine: Engine, *, role: str, settings: Callable[[], tuple[str, str]]) -> None:
+def install_row_security(engine: Engine, *, role: str, operator_role: str,
+                         settings: Callable[[], tuple[str, bool]]) -> None:
     """Before the first statement of each transaction (and whenever `settings()` changes within it),
-    switch to `role` and set `app.tenant_id` / `app.bypass` from `settings()`."""
+    set `app.tenant_id` from `settings()` and switch to `role`, or to `operator_role` when it says unscoped."""
     if engine.dialect.name != "postgresql":
         return
-    if not role:
-        raise RowSecurityError("DATABASE_APP_ROLE must name the role the app runs as")
+    if not role or not operator_role:
+        raise RowSecurityError("DATABASE_APP_ROLE and DATABASE_OPERATOR_ROLE must name the roles the app runs as")
 
     def forget(conn, *_args) -> None:
         if conn.invalidated:
@@ -47,7 +48,8 @@ def install_row_security(engine: Engine, *, role: str, settings: Callable[[], tu
     def apply(conn, cursor, statement, parameters, context, executemany) -> None:
         if conn.get_execution_options().get(OWNER):
             return
-        wanted = (role, *settings())
+        tenant_id, everyone = settings()
+        wanted = (operator_role if everyone else role, tenant_id)
         if conn.info.get(_APPLIED) == wanted:
             return
         dbapi_connection = cursor.connection
