@@ -1,6 +1,7 @@
 """Large tenant vs small tenant on one seeded PostgreSQL database: `python bench/scale.py` (`make bench-scale`).
 
-    python bench/scale.py [--scale 1.0] [--repeat 40] [--small scale-small-001] [--explain] [--record LABEL]
+    python bench/scale.py [--scale 1.0] [--repeat 40] [--small scale-small-001] [--only 'day sheet'] [--explain]
+                          [--record LABEL]
 
 Uses the database `BENCH_SCALE_DATABASE_URL` (default postgresql://postgres@127.0.0.1:5432/tailtown_bench_scale);
 when it has no `scale-large` tenant yet it is created, migrated and seeded with `seed-scale --scale S`
@@ -189,6 +190,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=40)
     parser.add_argument("--small", default="scale-small-001")
     parser.add_argument("--explain", action="store_true")
+    parser.add_argument("--only", action="append", metavar="REQUEST", help="time only this request kind (repeatable)")
     parser.add_argument("--record", metavar="LABEL")
     args = parser.parse_args()
     url = os.environ.get("BENCH_SCALE_DATABASE_URL", DEFAULT_URL)
@@ -212,7 +214,7 @@ def main() -> None:
     times: dict[tuple[str, str], list[float]] = {}
     sizes: dict[tuple[str, str], int] = {}
     plan = {t.subdomain: t.requests() for t in (large, small)}
-    for name in plan[large.subdomain]:
+    for name in [n for n in plan[large.subdomain] if not args.only or n in args.only]:
         for round_ in range(args.repeat + 2):
             for tenant in (large, small) if round_ % 2 == 0 else (small, large):
                 took, size = tenant.call(*plan[tenant.subdomain][name])

@@ -229,6 +229,32 @@ def count_queries(app):
     return counting
 
 
+@pytest.fixture
+def count_redis_trips(monkeypatch):
+    """Record Redis round trips inside the `with` block: `with count_redis_trips() as trips: ...; len(trips)`."""
+    from contextlib import contextmanager
+
+    from redis.connection import AbstractConnection
+
+    send = AbstractConnection.send_packed_command
+
+    @contextmanager
+    def counting():
+        trips: list = []
+
+        def counted(conn, command, check_health=True):  # one packed send = one round trip (pipelines too)
+            trips.append(command)
+            return send(conn, command, check_health)
+
+        monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
+        try:
+            yield trips
+        finally:
+            monkeypatch.setattr(AbstractConnection, "send_packed_command", send)
+
+    return counting
+
+
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 

@@ -30,9 +30,10 @@ from app.services import billing, compliance
 S = ReservationStatus
 SHOWN = (S.PENDING, S.CONFIRMED, S.CHECKED_IN, S.CHECKED_OUT)  # cancelled and no-shows leave the boards
 MAX_GRID_DAYS = 31
+GRID_KENNELS = 50  # kennels per grid page: a large building is paged, so each page costs what a small resort's grid does
 
 
-def _touching(first: date, last: date, statuses=SHOWN, *, kennels_only: bool = False):
+def _touching(first: date, last: date, statuses=SHOWN, *, kennels_only: bool = False, brief: bool = True):
     """Reservations whose dates touch first..last, with customer, service, pets and kennels (5 queries, 7 kennels_only).
 
     kennels_only keeps the stays of services that need a kennel (the grid and the cards): a large
@@ -40,15 +41,12 @@ def _touching(first: date, last: date, statuses=SHOWN, *, kennels_only: bool = F
     only to be thrown away. Those are picked by id from the date-range scan first: a service_id
     condition in the main query leads PostgreSQL to ix_reservations_tenant_service, which walks each
     kennel service's whole history (it cannot know the large tenant's services hold most rows).
+
+    brief loads only the columns the day sheet and the grid show (a full household or pet row is
+    addresses, notes and JSON medications, per entry); the kennel cards show the pet in full.
     """
-    touching = (Reservation.end_date >= first, Reservation.start_date <= last, Reservation.status.in_(statuses))
-    stmt = (select(Reservation).where(*touching)
-            .order_by(Reservation.start_date, Reservation.arrival_time, Reservation.created_at, Reservation.id)
-            .options(selectinload(Reservation.customer), selectinload(Reservation.service),
-                     selectinload(Reservation.pets).selectinload(ReservationPet.pet),
-                     selectinload(Reservation.pets).selectinload(ReservationPet.kennel),
-                     # The boards never show the price breakdown: a long stay's snapshot is kilobytes of JSON per row.
-                     defer(Reservation.quote, raiseload=True)))
+    touching = _touching_range(first, last, statuses)
+    stmt = _with_board_details(select(Reservation).where(*touching), brief=brief)
     if kennels_only:
         kennel_services = set(db.session.execute(select(Service.id).where(Service.needs_kennel.is_(True))).scalars())
         ids = [rid for rid, service_id in db.session.execute(select(Reservation.id, Reservation.service_id)
@@ -57,15 +55,36 @@ def _touching(first: date, last: date, statuses=SHOWN, *, kennels_only: bool = F
     return list(db.session.execute(stmt).scalars())
 
 
+def _touching_range(first: date, last: date, statuses=SHOWN) -> tuple:
+    return Reservation.end_date >= first, Reservation.start_date <= last, Reservation.status.in_(statuses)
+
+
+def _with_board_details(stmt, *, brief: bool):
+    """A reservation SELECT in board order, with what the boards show loaded in bulk (5 queries)."""
+    pet_of_line = selectinload(Reservation.pets).selectinload(ReservationPet.pet)
+    kennel_of_line = selectinload(Reservation.pets).selectinload(ReservationPet.kennel)
+    customer = selectinload(Reservation.customer)
+    if brief:  # what the entries and the check-in form they open show (the constant-query tests catch a lazy load)
+        pet_of_line = pet_of_line.load_only(Pet.name, Pet.species, Pet.alert_flags, Pet.medications,
+                                            Pet.feeding_instructions)
+        kennel_of_line = kennel_of_line.load_only(Kennel.code)
+        customer = customer.load_only(Customer.first_name, Customer.last_name)
+    return (stmt.order_by(Reservation.start_date, Reservation.arrival_time, Reservation.created_at, Reservation.id)
+            .options(customer, selectinload(Reservation.service), pet_of_line, kennel_of_line,
+                     # The boards never show the price breakdown: a long stay's snapshot is kilobytes of JSON per row.
+                     defer(Reservation.quote, raiseload=True)))
+
+
 def _vaccine_problems(reservations: list[Reservation], day: date) -> dict[uuid.UUID, list[str]]:
     """{pet_id: ["Rabies expired", ...]} for the pets on these reservations, for their stays (one query)."""
     records = compliance.records_by_pet({line.pet_id for r in reservations for line in r.pets})
+    requirements = compliance.requirement_map()  # once: per pet it was a cache round trip each
     problems: dict[uuid.UUID, list[str]] = {}
     for r in reservations:
         for line in r.pets:
             result = compliance.pet_compliance(species=line.pet.species, records=records[line.pet_id],
                                                category=r.service.category, start=max(day, r.start_date),
-                                               end=max(r.end_date, day))
+                                               end=max(r.end_date, day), requirements=requirements)
             bad = [f"{v.vaccine} {v.status.value.lower().replace('_', ' ')}" for v in result.vaccines
                    if v.status != compliance.Status.CURRENT]
             if bad:
@@ -160,21 +179,43 @@ class KennelGrid:
     start: date
     dates: list[date]
     rows: list[tuple[Kennel, list[list[GridCell]]]]
+    page: int = 1
+    pages: int = 1
+    kennels: int = 0  # active kennels in all
+    first: int = 0  # board position of the page's first kennel (1-based; 0 when there are none)
 
 
-def kennel_grid(*, start: date | None = None, days: int = 14) -> KennelGrid:
-    """Kennels x days: who sleeps where each night (moves included), in board order; 4 queries + relations."""
+def kennel_grid(*, start: date | None = None, days: int = 14, page: int = 1,
+                per_page: int = GRID_KENNELS) -> KennelGrid:
+    """Kennels x days: who sleeps where each night (moves included), in board order, one page of kennels at a time.
+
+    A page is `per_page` kennels, so a large building costs what a small one does per page; only the
+    stays with a night (or a checked-out line) in the page's kennels are loaded. 6 queries + relations.
+    """
     start = start or compliance.tenant_today()
     days = max(1, min(days, MAX_GRID_DAYS))
     dates = [start + timedelta(days=i) for i in range(days)]
-    kennels = list(db.session.execute(select(Kennel).where(Kennel.active.is_(True))
-                                      .order_by(Kennel.sort_order, Kennel.code, Kennel.id)).scalars())
-    reservations = {r.id: r for r in _touching(start, dates[-1], kennels_only=True)}
-    cells: dict[tuple[uuid.UUID, date], list[GridCell]] = defaultdict(list)
+    active = Kennel.active.is_(True)
+    total = db.session.scalar(select(func.count()).select_from(Kennel).where(active)) or 0
+    pages = max(1, -(-total // per_page))
+    page = max(1, min(page, pages))
+    kennels = list(db.session.execute(select(Kennel).where(active).order_by(Kennel.sort_order, Kennel.code, Kennel.id)
+                                      .offset((page - 1) * per_page).limit(per_page)).scalars())
+    kennel_ids = [k.id for k in kennels]
     live_nights = db.session.execute(select(KennelNight.kennel_id, KennelNight.night, KennelNight.reservation_id,
                                             KennelNight.pet_id)
-                                     .where(KennelNight.night >= start, KennelNight.night <= dates[-1])
+                                     .where(KennelNight.night >= start, KennelNight.night <= dates[-1],
+                                            KennelNight.kennel_id.in_(kennel_ids))
                                      .order_by(KennelNight.night)).all()
+    # Stays already checked out hold no nights any more: they are shown where they slept last.
+    left = db.session.execute(select(ReservationPet.reservation_id).join(Reservation)
+                              .where(*_touching_range(start, dates[-1], (S.CHECKED_OUT,)),
+                                     ReservationPet.kennel_id.in_(kennel_ids))).scalars()
+    ids = {row.reservation_id for row in live_nights} | set(left)
+    shown = _touching_range(start, dates[-1])
+    reservations = {r.id: r for r in db.session.execute(
+        _with_board_details(select(Reservation).where(Reservation.id.in_(ids), *shown), brief=True)).scalars()}
+    cells: dict[tuple[uuid.UUID, date], list[GridCell]] = defaultdict(list)
     placed = {tuple(row) for row in live_nights}
     held = set()
     for kennel_id, night, reservation_id, pet_id in live_nights:
@@ -186,7 +227,6 @@ def kennel_grid(*, start: date | None = None, days: int = 14) -> KennelGrid:
         # A stay "starts" in a kennel on its first night there: the arrival, or the night it moved in.
         moved_in = (kennel_id, night - timedelta(days=1), reservation_id, pet_id) not in placed
         cells[(kennel_id, night)].append(_cell(r, line, starts=night == start or moved_in))
-    # Stays already checked out hold no nights any more: show them where they slept last.
     for r in reservations.values():
         if r.id in held or not r.service.needs_kennel or ReservationStatus(r.status) != S.CHECKED_OUT:
             continue
@@ -194,8 +234,8 @@ def kennel_grid(*, start: date | None = None, days: int = 14) -> KennelGrid:
             for night in dates:
                 if line.kennel_id and r.start_date <= night < r.end_date:
                     cells[(line.kennel_id, night)].append(_cell(r, line, starts=night == r.start_date))
-    return KennelGrid(start=start, dates=dates,
-                      rows=[(k, [cells.get((k.id, d), []) for d in dates]) for k in kennels])
+    return KennelGrid(start=start, dates=dates, rows=[(k, [cells.get((k.id, d), []) for d in dates]) for k in kennels],
+                      page=page, pages=pages, kennels=total, first=(page - 1) * per_page + 1 if kennels else 0)
 
 
 def _cell(r: Reservation, line: ReservationPet, *, starts: bool) -> GridCell:
@@ -219,7 +259,7 @@ class KennelCard:
 def kennel_cards(*, day: date | None = None) -> list[KennelCard]:
     """A card for every pet in house on the day (checked in, or booked to be there), in kennel order."""
     day = day or compliance.tenant_today()
-    reservations = [r for r in _touching(day, day, statuses=(S.CONFIRMED, S.CHECKED_IN), kennels_only=True)
+    reservations = [r for r in _touching(day, day, statuses=(S.CONFIRMED, S.CHECKED_IN), kennels_only=True, brief=False)
                     if r.service.needs_kennel and r.start_date <= day < r.end_date]
     problems = _vaccine_problems(reservations, day)
     cards = []

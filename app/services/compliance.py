@@ -129,8 +129,11 @@ def records_by_pet(pet_ids) -> dict[uuid.UUID, list[tuple[str, date, date]]]:
     """{pet_id: [(vaccine, given_on, expires_on)]} for these pets of the current tenant (one query)."""
     records: dict[uuid.UUID, list] = {i: [] for i in pet_ids}
     if records:
-        for v in db.session.execute(select(Vaccination).where(Vaccination.pet_id.in_(list(records)))).scalars():
-            records[v.pet_id].append((v.vaccine, v.given_on, v.expires_on))
+        # Columns, not entities: a board asks for hundreds of pets' records and never changes them.
+        for pet_id, vaccine, given_on, expires_on in db.session.execute(
+                select(Vaccination.pet_id, Vaccination.vaccine, Vaccination.given_on, Vaccination.expires_on)
+                .where(Vaccination.pet_id.in_(list(records)))):
+            records[pet_id].append((vaccine, given_on, expires_on))
     return records
 
 

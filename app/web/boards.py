@@ -51,10 +51,12 @@ def today():
 @bp.get("/grid")
 @requires(Role.STAFF)
 def grid():
-    """Kennels x 14 nights: who sleeps where, coloured by status; an empty cell starts a booking."""
+    """Kennels x 14 nights, a page of kennels at a time: who sleeps where, coloured by status; an empty cell
+    starts a booking."""
     start, errors = _day_arg("start")
-    grid = boards.kennel_grid(start=start, days=GRID_DAYS)
-    return render_template("boards/grid.html", grid=grid, today=tenant_today(), errors=errors,
+    page = request.args.get("page", "1")
+    grid = boards.kennel_grid(start=start, days=GRID_DAYS, page=int(page) if page.isdigit() else 1)
+    return render_template("boards/grid.html", grid=grid, today=tenant_today(), errors=errors, start=start,
                            previous=start - timedelta(days=7), next=start + timedelta(days=7)), \
         422 if errors else 200
 

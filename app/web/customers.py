@@ -7,7 +7,7 @@ from app.models import AlertFlag, ContactMethod, Role, ServiceCategory, Sex, Spe
 from app.schemas.customers import CustomerCreateSchema, CustomerWriteSchema
 from app.schemas.pets import PetCreateSchema
 from app.services import customer_csv, customers as service, pets as pet_service
-from app.services.compliance import pet_compliance
+from app.services.compliance import pet_compliance, requirement_map
 from app.web.common import FORM_ERRORS, form_version, load_form, navigate, page_blueprint, render_form_error
 from app.web.pets import medication_override
 
@@ -73,11 +73,11 @@ def create():
 
 def _pets_with_compliance(detail: dict) -> list[dict]:
     """Each pet of a cached detail with its boarding compliance today (no SQL when warm)."""
-    pets = []
+    pets, requirements = [], requirement_map() if detail["pets"] else None
     for pet in detail["pets"]:
         records = [(v["vaccine"], v["given_on"], v["expires_on"]) for v in pet["vaccinations"]]
         pets.append({**pet, "compliance": pet_compliance(species=pet["species"], records=records,
-                                                         category=ServiceCategory.BOARDING)})
+                                                         category=ServiceCategory.BOARDING, requirements=requirements)})
     return pets
 
 

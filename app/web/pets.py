@@ -6,7 +6,7 @@ from app.core.errors import RuleViolation
 from app.models import AlertFlag, ServiceCategory, Sex, Species
 from app.schemas.pets import PetWriteSchema, VaccinationCreateSchema, VaccinationWriteSchema
 from app.services import pets as service
-from app.services.compliance import known_vaccines, pet_compliance
+from app.services.compliance import known_vaccines, pet_compliance, requirement_map
 from app.web.common import FORM_ERRORS, form_version, is_htmx, load_form, navigate, page_blueprint, render_form_error
 
 bp = page_blueprint("pet_pages", __name__, url_prefix="/pets")
@@ -24,9 +24,10 @@ def medication_override() -> dict:
 
 
 def _vaccination_context(pet) -> dict:
-    records = service.pet_records(pet)
+    records, requirements = service.pet_records(pet), requirement_map()
     return {"pet": pet, "vaccines": known_vaccines(),
-            "compliance": [pet_compliance(species=pet.species, records=records, category=c) for c in ServiceCategory]}
+            "compliance": [pet_compliance(species=pet.species, records=records, category=c, requirements=requirements)
+                           for c in ServiceCategory]}
 
 
 @bp.get("/<uuid:pet_id>")

@@ -222,22 +222,12 @@ def test_a_warm_detail_read_runs_no_sql(client, tenant_a, tenant_b, count_querie
 
 
 @pytest.mark.skipif(BACKEND != "postgres", reason="counts round trips to Redis, which the embedded default has not")
-def test_a_warm_detail_read_makes_four_redis_round_trips(client, tenant_a, tenant_b, monkeypatch):
-    from redis.connection import AbstractConnection
-
+def test_a_warm_detail_read_makes_four_redis_round_trips(client, tenant_a, tenant_b, count_redis_trips):
     c = _create(client, tenant_a)
     path = f"/api/v1/customers/{c['id']}"
     client.get(path, headers=tenant_a.headers())  # warms the cache
-    trips = []
-    send = AbstractConnection.send_packed_command
-
-    def counted(conn, command, check_health=True):  # one packed send = one round trip (pipelines too)
-        trips.append(command)
-        return send(conn, command, check_health)
-
-    monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
-    r = client.get(path, headers=tenant_a.headers())
-    monkeypatch.undo()
+    with count_redis_trips() as trips:
+        r = client.get(path, headers=tenant_a.headers())
     assert r.status_code == 200 and r.json["id"] == c["id"]
     # Tenant + key (one MGET), the limit's count (GET+TTL), the detail (MGET), the hit (count and TTL back).
     assert len(trips) == 4, trips

@@ -427,6 +427,24 @@ def test_the_grid_links_stays_and_empty_nights(app, client, world, tenant_a, ten
     assert f"start={_day(14)}" in nxt and f"start={_day(0)}" in nxt
 
 
+def test_a_large_building_is_paged_kennels_at_a_time(app, client, world, tenant_a, tenant_b, monkeypatch):
+    from app.services import boards
+
+    monkeypatch.setattr(boards, "GRID_KENNELS", 1)
+    monkeypatch.setattr(boards.kennel_grid, "__kwdefaults__", {**boards.kennel_grid.__kwdefaults__, "per_page": 1})
+    rid = _booked(app, tenant_a, world, "smith", ["rex"], 1, 3, kennel="a02", confirm=True)
+    _booked(app, tenant_b, world["b"], "jones", ["max"], 1, 3, kennel="a02")
+    web_login(client, tenant_a, Role.STAFF)
+    first = client.get(f"/kennels/grid?start={_day(0)}", base_url=tenant_a.base_url).get_data(as_text=True)
+    assert "Kennels 1–1 of 2" in first and f'href="/reservations/{rid}"' not in first
+    assert f'href="/grid?start={_day(0)}&amp;page=2"' in first
+    second = client.get(f"/kennels/grid?start={_day(0)}&page=2", base_url=tenant_a.base_url).get_data(as_text=True)
+    assert "Kennels 2–2 of 2" in second and second.count(f'href="/reservations/{rid}"') == 2 and "Max" not in second
+    assert f"start={_day(7)}&amp;page=2" in second  # the next week keeps the page
+    odd = client.get(f"/kennels/grid?start={_day(0)}&page=x", base_url=tenant_a.base_url)
+    assert odd.status_code == 200 and "Kennels 1–1 of 2" in odd.get_data(as_text=True)
+
+
 def test_kennel_cards_show_care_details_for_pets_in_house(app, client, world, tenant_a, tenant_b):
     from app.services import customers
 
