@@ -27,6 +27,7 @@ app's own connection (app role, tenant set, RLS on). `--record LABEL` appends th
 bench/RESULTS.md. Times are wall clock on a shared machine: the load average is printed with them.
 """
 import argparse
+import gc
 import os
 import re
 import statistics
@@ -208,6 +209,7 @@ def main() -> None:
     app = create_app(TestConfig(database_url=url, redis_url=redis_url, CACHE_KEY_PREFIX=f"{run}:",
                                 RATELIMIT_KEY_PREFIX=run, LOG_LEVEL=os.environ.get("LOG_LEVEL", "WARNING")))
     large, small = Tenant(app, "scale-large"), Tenant(app, args.small)
+    gc.freeze()  # as gunicorn.conf.py does once a worker has loaded the app
     if args.explain:
         explain(app, large)
         return

@@ -59,7 +59,7 @@ def test_the_command_keeps_existing_tenants(app, world):
     assert result.exit_code == 0
     assert f"{scale.LARGE_SUBDOMAIN}: exists, kept" in result.output
     with app.app_context(), unscoped():
-        assert db.session.scalar(select(func.count()).select_from(Tenant)) == SMALL + 1
+        assert db.session.scalar(select(func.count()).select_from(Tenant)) == SMALL + 2
 
 
 def _seed(app) -> dict:
@@ -227,7 +227,7 @@ def test_nothing_points_at_another_tenant(app, world):
                 target = getattr(row, column)
                 if target is not None:
                     assert tenant_of.get(target) == row.tenant_id, f"{model.__tablename__}.{column}"
-        assert len({t for t in tenant_of.values()}) == SMALL + 1
+        assert len({t for t in tenant_of.values()}) == SMALL + 2
 
 
 def test_the_desk_and_reports_read_the_seeded_large_tenant(app, world):
@@ -251,3 +251,23 @@ def test_the_desk_and_reports_read_the_seeded_large_tenant(app, world):
             page, total = reservations.list_reservations(page=1, page_size=25)
             assert len(page) == 25 and total >= 25
             assert uuid.UUID(str(page[0].id))
+
+
+def test_the_new_resort_has_the_large_ones_building_and_only_a_month_of_history(app, world):
+    from datetime import timedelta
+
+    from app.models import Kennel
+    from app.services.compliance import tenant_today
+    from app.tenancy import tenant_context
+
+    large, new = world[scale.LARGE_SUBDOMAIN], world[scale.NEW_SUBDOMAIN]
+    with app.app_context(), unscoped():
+        kennels = {t.subdomain: db.session.scalar(select(func.count()).select_from(Kennel)
+                                                   .where(Kennel.tenant_id == t.id)) for t in (large, new)}
+        first = {t.subdomain: db.session.scalar(select(func.min(Reservation.start_date))
+                                                 .where(Reservation.tenant_id == t.id)) for t in (large, new)}
+    with app.app_context(), tenant_context(new):
+        today = tenant_today()
+    assert kennels[large.subdomain] == kennels[new.subdomain]
+    assert first[new.subdomain] >= today - timedelta(days=scale.NEW_HISTORY_DAYS)
+    assert first[large.subdomain] < today - timedelta(days=scale.NEW_HISTORY_DAYS * 10)

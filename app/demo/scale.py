@@ -59,6 +59,10 @@ HISTORY_DAYS = 730  # two years of stays, invoices and payments
 FUTURE_DAYS = 45  # and the booked weeks ahead
 BATCH = 5_000
 LARGE_SUBDOMAIN = "scale-large"
+# The large resort's building and daily volume, open for a month: what the large one costs beyond it is
+# what its two years of history cost (bench/scale.py --small scale-new).
+NEW_SUBDOMAIN = "scale-new"
+NEW_HISTORY_DAYS = 30
 SMALL_PREFIX = "scale-small-"
 PASSWORD = "tailtown-scale"  # scale data only, like the demo's
 S = ReservationStatus
@@ -77,6 +81,7 @@ class TenantSize:
     households: int
     reservations: int
     extra_run_blocks: int = 0  # blocks of 40 more kennels for a larger building
+    history_days: int = HISTORY_DAYS  # how far back its stays, invoices and payments go
     plan: Plan = Plan.PRO
     timezone: str = "America/Denver"
     tax_rate: str = "0.0825"
@@ -93,16 +98,21 @@ class Stats:
 
 
 def plans(*, scale: float, small_tenants: int) -> list[TenantSize]:
-    """One large tenant and `small_tenants` small ones, sized by `scale`."""
+    """One large tenant, a new one of its size and daily volume, and `small_tenants` small ones, sized by `scale`."""
     large = TenantSize(LARGE_SUBDOMAIN, "Scale Large Resort", max(20, round(LARGE["households"] * scale)),
                   max(80, round(LARGE["reservations"] * scale)), extra_run_blocks=round(5 * scale),
                   plan=Plan.ENTERPRISE)
+    # The same reservations a day as the large resort, households in the same proportion.
+    share = (NEW_HISTORY_DAYS + FUTURE_DAYS) / (HISTORY_DAYS + FUTURE_DAYS)
+    new = TenantSize(NEW_SUBDOMAIN, "Scale New Resort", max(20, round(large.households * share)),
+                     max(80, round(large.reservations * share)), extra_run_blocks=large.extra_run_blocks,
+                     plan=Plan.ENTERPRISE, history_days=NEW_HISTORY_DAYS)
     small = [TenantSize(f"{SMALL_PREFIX}{n:03d}", f"Scale Small Resort {n}", max(10, round(SMALL["households"] * min(1, scale * 20))),
                    max(40, round(SMALL["reservations"] * min(1, scale * 20))),
                    timezone=["America/Denver", "America/New_York", "Europe/Berlin", "UTC"][n % 4],
                    tax_rate=["0.0825", "0.0600", "0.1900", "0"][n % 4])
              for n in range(1, small_tenants + 1)]
-    return [large, *small]
+    return [large, new, *small]
 
 
 def _uniform(model, rows: list[dict]) -> list[dict]:
@@ -201,7 +211,7 @@ def _households(plan: TenantSize, tenant_id, rng: random.Random, today: date, st
                           "phone": phone, "city": "Denver", "region": "CO",
                           "preferred_contact": rng.choice(["EMAIL", "SMS", "BOTH"]),
                           "search_text": search_text_for(person, names), "version": 1,
-                          "created_at": now - timedelta(days=rng.randint(0, HISTORY_DAYS + 365)), "updated_at": now})
+                          "created_at": now - timedelta(days=rng.randint(0, plan.history_days + 365)), "updated_at": now})
         households.append({"id": cid, "pets": mine})
     _bulk(Customer, customers, stats)
     _bulk(Pet, pets, stats)
@@ -274,8 +284,8 @@ def _bookings(plan: TenantSize, tenant, households: list[dict], cat: Catalog, rn
               stats: Stats) -> None:
     """Reservations over two years and the weeks ahead, with their occupancy, invoices, payments and ledger."""
     tid, zone = tenant.id, ZoneInfo(tenant.timezone)
-    first = today - timedelta(days=HISTORY_DAYS)
-    span = HISTORY_DAYS + FUTURE_DAYS
+    first = today - timedelta(days=plan.history_days)
+    span = plan.history_days + FUTURE_DAYS
     starts = sorted(first + timedelta(days=rng.randrange(span)) for _ in range(plan.reservations))
     categories = [c for c, _ in MIX if c in cat.services]
     weights = [w for c, w in MIX if c in cat.services]
@@ -457,7 +467,7 @@ def seed_scale(*, scale: float = 1.0, small_tenants: int = 199, echo=print) -> d
             continue
         for table, count in stats.rows.items():
             total.add(table, count)
-        if n == 0 or n % 25 == 0 or n == small_tenants:
+        if n <= 1 or n % 25 == 0 or n == small_tenants:
             echo(f"{plan.subdomain}: {stats.rows.get('customers', 0):,} households, "
                  f"{stats.rows.get('reservations', 0):,} reservations, {stats.rows.get('invoices', 0):,} invoices "
                  f"in {time.perf_counter() - started:.1f} s")
