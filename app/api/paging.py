@@ -15,14 +15,14 @@ from flask import current_app, request
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.core.errors import RuleViolation
-from app.core.pagination import Feed, feed_scope
+from app.core.pagination import MAX_DEPTH, Feed, feed_scope
 from app.tenancy import current_tenant
 
 FEED_PARAMETERS = ("updated_since", "cursor")  # `sort` is the feed's too, but some lists have sorts of their own
 SORT_BY_UPDATED = "updated_at"
 CURSOR_SALT = "tailtown.list-cursor"
 
-FEED_DESCRIPTION = """\
+FEED_DESCRIPTION = f"""\
 **Change feed.** Every list of the resort's rows accepts `updated_since` (ISO-8601 with a time zone;
 rows changed at or after it) and `sort=updated_at` (oldest change first, `id` breaking ties).
 Deletions are listed by `GET /deletions`; a deactivated row shows up as changed with `active: false`.
@@ -32,6 +32,8 @@ carries `next_cursor` (absent on the last page) and the response a `Link: <url>;
 with the next page's URL. A cursor is a keyset position (`updated_at`, `id` when sorted by
 `updated_at`), so rows inserted or changed while a client walks never make it skip or repeat another row.
 It is opaque and signed, and works only for the same resort, list and filters (otherwise 422 naming `cursor`).
+Page numbers reach {MAX_DEPTH:,} rows into a list (`page` x `page_size`; deeper is a 422 naming `page`): an
+offset reads every row before the page, a cursor costs the same on every page.
 
 **Late commits.** `updated_at` is stamped when a change is written, not when its transaction commits,
 so a slow transaction can commit a row stamped earlier than rows a client has already seen. A feed

@@ -21,6 +21,10 @@ from app.core.extensions import db
 
 # Far beyond any real list; keeps OFFSET inside a 64-bit integer on every backend.
 MAX_PAGE = 1_000_000
+# How deep a page number may start: an OFFSET reads every row before the page, so page 4,000 of a large
+# resort's reservations cost what 4,000 pages do. Deeper, a list is walked with its keyset `cursor`,
+# which costs the same on every page (the API says so in the 422 and in its description of lists).
+MAX_DEPTH = 10_000
 
 
 @dataclass
@@ -64,6 +68,9 @@ def paginate(stmt: Select, *, page: int, page_size: int, count_beyond: int | Non
     if page > MAX_PAGE:
         raise RuleViolation("Page out of range.", errors={"page": [f"At most {MAX_PAGE:,}."]})
     feed = _feed.get()
+    if (page - 1) * page_size > MAX_DEPTH and (feed is None or feed.after is None):
+        raise RuleViolation("Page too deep.", errors={"page": [
+            f"Page numbers reach {MAX_DEPTH:,} rows into a list; to go further, follow next_cursor (`cursor`)."]})
     keys: list = []
     if feed is not None:
         stmt, keys = _apply_feed(stmt, feed)

@@ -177,6 +177,25 @@ def test_a_cursor_walk_by_updated_at_sees_a_row_changed_mid_sync_as_a_new_change
     assert [c["id"] for c in rest] == [rows[2]["id"], rows[3]["id"], rows[0]["id"], new["id"]]
 
 
+@pytest.mark.parametrize("path", ["/api/v1/customers", "/api/v1/reservations", "/api/v1/audit-events"])
+def test_page_numbers_stop_at_the_depth_limit_and_the_cursor_goes_on(client, tenant_a, tenant_b, monkeypatch, path):
+    """An OFFSET reads every row before its page: deeper than MAX_DEPTH rows a page number is a 422 naming
+    `page` (before any SQL), while the cursor walks the whole list at the same cost per page."""
+    from app.core import pagination
+
+    for name in ("Baker", "Carter", "Dunn", "Evans", "Fox"):
+        customer(client, tenant_a, name)
+        customer(client, tenant_b, name)
+    monkeypatch.setattr(pagination, "MAX_DEPTH", 2)
+    assert client.get(f"{path}?page_size=1&page=3", headers=tenant_a.headers()).status_code == 200  # offset 2
+    deep = client.get(f"{path}?page_size=1&page=4", headers=tenant_a.headers())
+    assert named(deep, "page") and "next_cursor" in deep.json["errors"]["page"][0]
+    assert client.get(f"{path}?page_size=2&page=3", headers=tenant_a.headers()).status_code == 422  # offset 4
+    if path == "/api/v1/customers":
+        assert [c["last_name"] for c in walk(client, tenant_a, path, sort="name", page_size=1)] == \
+            ["Baker", "Carter", "Dunn", "Evans", "Fox"]
+
+
 def test_the_last_page_has_no_next_cursor_and_a_cursor_page_no_page_numbers(client, tenant_a):
     for n in range(3):
         customer(client, tenant_a, f"L{n}")
