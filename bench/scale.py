@@ -17,9 +17,10 @@ rounds, and prints p50 / p95 in ms for each tenant and the large/small ratio of 
   search name    GET /api/v1/customers?q=gar&page_size=25
   search phone   GET /api/v1/customers?q=2345&page_size=25
   day sheet      GET /api/v1/day-sheet (today)
-  kennel grid    GET /kennels/grid (14 nights, signed in)
+  kennel grid    GET /kennels/grid (14 nights, the first page of kennels, signed in)
   list first     GET /api/v1/reservations?page=1&page_size=25
-  list deep      the same at the middle page of the tenant's list
+  list deep page the same at the middle page, or as deep as page numbers reach (MAX_DEPTH rows)
+  list middle    the page at the middle of the list, by the cursor a client following next_cursor holds there
   close-out      GET /api/v1/reports/close-out?date=<yesterday>
 
 `--explain` prints EXPLAIN (ANALYZE, BUFFERS) of every SELECT the large tenant's requests send, on the
@@ -103,6 +104,18 @@ class Tenant:
                 self.key_id = key.id
                 self.today = tenant_today()
                 self.reservations = db.session.scalar(db.select(db.func.count()).select_from(Reservation))
+                middle = db.session.execute(db.select(Reservation.start_date, Reservation.created_at, Reservation.id)
+                                            .order_by(Reservation.start_date, Reservation.created_at, Reservation.id)
+                                            .offset(self.reservations // 2).limit(1)).one()
+            # The cursor a client following next_cursor holds at the middle of the list (not timed).
+            from app.api.paging import encode_cursor
+            from app.core.pagination import Feed
+
+            with app.test_request_context("/api/v1/reservations", base_url=f"http://{subdomain}.localhost"), \
+                    tenant_context(tenant):
+                feed = Feed(sort_key="start_date,created_at,id")
+                feed.next_key = [middle[0].isoformat(), middle[1].isoformat(), str(middle[2])]
+                self.middle_cursor = encode_cursor(feed)
         self.api = app.test_client()
         self.web = app.test_client()
         base = f"http://{subdomain}.localhost"
@@ -118,7 +131,10 @@ class Tenant:
 
     def requests(self) -> dict:
         """name -> (client, path, headers)."""
-        deep = max(1, (self.reservations // PAGE) // 2)
+        from app.core.pagination import MAX_DEPTH
+
+        # The middle of the list by page number, or as deep as page numbers reach (MAX_DEPTH rows).
+        deep = max(1, min((self.reservations // PAGE) // 2, MAX_DEPTH // PAGE + 1))
         yesterday = (self.today - timedelta(days=1)).isoformat()
         h = self.headers()
         return {
@@ -127,7 +143,8 @@ class Tenant:
             "day sheet": (self.api, "/api/v1/day-sheet", h),
             "kennel grid": (self.web, "/kennels/grid", {}),
             "list first": (self.api, f"/api/v1/reservations?page=1&page_size={PAGE}", h),
-            "list deep": (self.api, f"/api/v1/reservations?page={deep}&page_size={PAGE}", h),
+            "list deep page": (self.api, f"/api/v1/reservations?page={deep}&page_size={PAGE}", h),
+            "list middle": (self.api, f"/api/v1/reservations?page_size={PAGE}&cursor={self.middle_cursor}", h),
             "close-out": (self.api, f"/api/v1/reports/close-out?date={yesterday}", h),
         }
 

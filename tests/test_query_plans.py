@@ -337,3 +337,27 @@ def test_a_reservation_page_first_or_deep_is_read_in_index_order_and_the_count_s
         assert not [n for n in ids["nodes"] if n["Node Type"] in ("Sort", "Incremental Sort")]
         # The page plus one row, which says whether another page follows (pagination.paginate).
         assert sum(n.get("Actual Rows", 0) for n in ids["nodes"] if n["Node Type"] == "Limit") == 26
+
+
+def test_a_search_is_found_by_its_matches_then_sorted_never_by_walking_the_name_order(app, resort, tenant_a_module):
+    """With LIMIT, PostgreSQL expects matches spread evenly over the name order and walks ix_customers_tenant_name
+    until a page is found; a search for the Youngs then read almost every household of a large resort. The
+    matches sit behind an OFFSET 0 (planned on their own), so the name index never serves a search's page,
+    while the list without a search (and a one-letter search) still pages on it."""
+    from app.services import customers
+
+    searched = explain(app, tenant_a_module, "search", lambda: customers.list_customers(q="family", page=1,
+                                                                                        page_size=25))
+    listed = explain(app, tenant_a_module, "list", lambda: customers.list_customers(page=1, page_size=25))
+    letter = explain(app, tenant_a_module, "one letter", lambda: customers.list_customers(q="f", page=1,
+                                                                                          page_size=25))
+
+    def page_plan(plans):
+        return next(p for p in plans if p["nodes"][0]["Node Type"] == "Limit" and "count(" not in p["sql"])
+
+    for name, plans in (("search", searched), ("list", listed)):
+        print(f"\n{name}: " + "; ".join(_describe(n) for n in page_plan(plans)["nodes"]))
+    assert "ix_customers_tenant_name" not in {n.get("Index Name") for n in page_plan(searched)["nodes"]}
+    # A single letter matches a good part of the resort (no trigram narrows it): the name order finds its page.
+    for plans in (listed, letter):
+        assert "ix_customers_tenant_name" in {n.get("Index Name") for n in page_plan(plans)["nodes"]}

@@ -40,7 +40,11 @@ class Customers(MethodView):
     @blp.response(200, CustomerListItemSchema(many=True))
     @blp.paginate()
     def get(self, query, pagination_parameters):
-        """Search and filter customers; each comes with its pets' names and alert badges."""
+        """Search and filter customers; each comes with its pets' names and alert badges.
+
+        The count stops 1,000 customers past the page asked for: an `X-Pagination` total of
+        page × page_size + 1,000 means "at least that many".
+        """
         return page_of(pagination_parameters, service.list_customers, **query)
 
     @blp.etag

@@ -58,12 +58,14 @@ def feed_scope(feed: Feed | None) -> Iterator[Feed | None]:
         _feed.reset(token)
 
 
-def paginate(stmt: Select, *, page: int, page_size: int, count_beyond: int | None = None) -> tuple[list, int]:
+def paginate(stmt: Select, *, page: int, page_size: int, count_beyond: int | None = None,
+             count_in_order: bool = True) -> tuple[list, int]:
     """Return (rows on this page, total rows) for a SELECT of one entity.
 
     With count_beyond, the count stops that many rows past this page, so its cost follows the page
     asked for, not the table (for lists that only grow, like the audit trail): a total equal to
-    `counted_up_to(...)` means "at least that many".
+    `counted_up_to(...)` means "at least that many". It counts in the page's order unless
+    count_in_order is False (for a SELECT whose order is a sort, not an index).
     """
     if page > MAX_PAGE:
         raise RuleViolation("Page out of range.", errors={"page": [f"At most {MAX_PAGE:,}."]})
@@ -74,13 +76,12 @@ def paginate(stmt: Select, *, page: int, page_size: int, count_beyond: int | Non
     keys: list = []
     if feed is not None:
         stmt, keys = _apply_feed(stmt, feed)
-    if count_beyond is None:
-        counted = stmt.order_by(None)
-    else:
-        # In the page's order: the count then walks the index the page does and stops at the cap. Without
-        # it PostgreSQL, taking the rows a date range matches to be spread evenly over the table, expects
-        # a sequential scan to reach the cap early, and reads a large resort's whole history instead.
-        counted = stmt.with_only_columns(literal(1), maintain_column_froms=True).limit(
+    # A capped count keeps the page's order (by default): it then walks the index the page does and stops at
+    # the cap. Without it PostgreSQL, taking the rows a date range matches to be spread evenly over the
+    # table, expects a sequential scan to reach the cap early, and reads a large resort's whole history.
+    counted = stmt if count_beyond is not None and count_in_order else stmt.order_by(None)
+    if count_beyond is not None:
+        counted = counted.with_only_columns(literal(1), maintain_column_froms=True).limit(
             counted_up_to(page, page_size, count_beyond))
     total = db.session.execute(select(func.count()).select_from(counted.subquery())).scalar_one()
     if feed is not None and feed.after is not None:

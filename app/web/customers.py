@@ -41,7 +41,8 @@ def index():
     page = max(1, request.args.get("page", 1, type=int))
     active = {"active": True, "inactive": False}.get(show)
     items, total = service.list_customers(page=page, page_size=PAGE_SIZE, q=q, active=active)
-    context = {"customers": items, "total": total, "q": q, "show": show, "page": page, "page_size": PAGE_SIZE}
+    context = {"customers": items, "total": total, "q": q, "show": show, "page": page, "page_size": PAGE_SIZE,
+               "at_least": service.total_is_floor(total, page=page, page_size=PAGE_SIZE)}
     if request.headers.get("HX-Target") == "customer-results":
         return render_template("customers/_results.html", **context)
     return render_template("customers/index.html", **context)

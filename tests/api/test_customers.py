@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.models import Role
-from tests.conftest import BACKEND
+from tests.conftest import BACKEND, web_login
 
 JANE = {"first_name": "Jane", "last_name": "Doe", "email": "Jane@Example.com", "phone": "(555) 123-4567",
         "tags": ["VIP"], "preferred_contact": "SMS", "notes": "Gate code 1234"}
@@ -233,6 +233,27 @@ def test_a_warm_detail_read_makes_four_redis_round_trips(client, tenant_a, tenan
     assert len(trips) == 4, trips
     assert int(r.headers["X-RateLimit-Remaining"]) < int(r.headers["X-RateLimit-Limit"])
     assert client.get(path, headers=tenant_b.headers()).status_code == 404
+
+
+def test_the_list_count_stops_past_the_page_and_says_so(app, client, tenant_a, tenant_b, monkeypatch):
+    """Households only grow: the count stops COUNT_BEYOND rows past the page, and the page says "at least"."""
+    from app.services import customers
+    from app.web import customers as pages
+
+    for i in range(6):
+        _create(client, tenant_a, email=f"a{i}@x.example", phone=None, last_name=f"Jane{i}")
+        _create(client, tenant_b, email=f"b{i}@x.example", phone=None, last_name=f"Jane{i}")
+    monkeypatch.setattr(customers, "COUNT_BEYOND", 2)
+    for query in ("", "&q=jane"):
+        r = client.get(f"/api/v1/customers?page_size=1{query}", headers=tenant_a.headers())
+        assert json.loads(r.headers["X-Pagination"])["total"] == 3  # 1 x 1 + 2: "at least 3"
+        assert len(client.get(f"/api/v1/customers?page_size=10{query}", headers=tenant_a.headers()).json) == 6
+    monkeypatch.setattr(pages, "PAGE_SIZE", 1)
+    web_login(client, tenant_a, Role.STAFF)
+    html = client.get("/customers?q=jane", base_url=tenant_a.base_url).get_data(as_text=True)
+    assert "At least 3 customers" in html
+    monkeypatch.setattr(customers, "COUNT_BEYOND", 1000)
+    assert "At least" not in client.get("/customers?q=jane", base_url=tenant_a.base_url).get_data(as_text=True)
 
 
 def test_the_cache_is_per_tenant(client, tenant_a, tenant_b):
