@@ -256,10 +256,12 @@ def test_boards_reservation_list_and_availability_never_seq_scan_the_booking_tab
             seq_scans += [(name, n["Relation Name"], plan["sql"]) for n in nodes
                           if n["Node Type"] == "Seq Scan" and n.get("Relation Name") in WATCHED]
             # A date range is tested inside the index (both dates in it): the scan fetches only stays that
-            # touch the range, never the booked future or the whole history to throw it away.
+            # touch the range, never the booked future or the whole history to throw it away. (A status
+            # filter on the stays that touch it is bounded by the range's volume: the grid's checked-out.)
             if name in DATE_RANGE_CALLS:
                 wasted += [(name, n.get("Index Name"), n["Rows Removed by Filter"]) for n in nodes
-                           if n.get("Relation Name") == "reservations" and n.get("Rows Removed by Filter", 0) > 100]
+                           if n.get("Relation Name") == "reservations" and n.get("Rows Removed by Filter", 0) > 100
+                           and ("start_date" in n.get("Filter", "") or "end_date" in n.get("Filter", ""))]
     assert seq_scans == []
     assert wasted == []
 
