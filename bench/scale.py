@@ -1,6 +1,6 @@
 """Large tenant vs small tenant on one seeded PostgreSQL database: `python bench/scale.py` (`make bench-scale`).
 
-    python bench/scale.py [--scale 1.0] [--repeat 40] [--small scale-small-001] [--only 'day sheet'] [--explain]
+    python bench/scale.py [--scale 1.0] [--repeat 40] [--small scale-new] [--only 'day sheet'] [--explain]
                           [--record LABEL]
 
 Uses the database `BENCH_SCALE_DATABASE_URL` (default postgresql://postgres@127.0.0.1:5432/tailtown_bench_scale);
@@ -10,8 +10,11 @@ network): each request goes through the whole app (tenant, auth, limiter, view, 
 with Redis from `BENCH_REDIS_URL` (default redis://127.0.0.1:6379/13; none: in-process cache). The
 API calls use a Bearer key made for the run (MANAGER); the kennel grid is the web page, signed in.
 
-Per request kind it alternates large and small (so both see the same noise), after two warm-up
-rounds, and prints p50 / p95 in ms for each tenant and the large/small ratio of the p95s (target
+The large tenant is compared with two others, one table each: `scale-small-001` (250 households, the
+issue's "small one") and `scale-new` (the large one's building and daily volume, one month of history):
+against the first a page that shows more (a busier day) costs more; against the second only what two
+years of history cost is left. Per request kind it alternates the two tenants (so both see the same
+noise), after two warm-up rounds, and prints p50 / p95 in ms for each and the ratio of the p95s (target
 <= 1.5), with the rows each answer carried, so a ratio can be read against what the page shows:
 
   search name    GET /api/v1/customers?q=gar&page_size=25
@@ -206,7 +209,9 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="seed at this scale if the database is empty")
     parser.add_argument("--small-tenants", type=int, default=199)
     parser.add_argument("--repeat", type=int, default=40)
-    parser.add_argument("--small", default="scale-small-001")
+    parser.add_argument("--small", action="append", metavar="SUBDOMAIN",
+                        help="compare the large tenant with this one (repeatable; default: scale-small-001, then "
+                             "scale-new, the large one's building and daily volume with a month of history)")
     parser.add_argument("--explain", action="store_true")
     parser.add_argument("--only", action="append", metavar="REQUEST", help="time only this request kind (repeatable)")
     parser.add_argument("--record", metavar="LABEL")
@@ -225,31 +230,34 @@ def main() -> None:
     run = f"bench-scale-{make_url(url).database}-{os.getpid()}"  # cached tenants never cross databases or runs
     app = create_app(TestConfig(database_url=url, redis_url=redis_url, CACHE_KEY_PREFIX=f"{run}:",
                                 RATELIMIT_KEY_PREFIX=run, LOG_LEVEL=os.environ.get("LOG_LEVEL", "WARNING")))
-    large, small = Tenant(app, "scale-large"), Tenant(app, args.small)
+    large = Tenant(app, "scale-large")
+    others = [Tenant(app, subdomain) for subdomain in args.small or ("scale-small-001", "scale-new")]
     gc.freeze()  # as gunicorn.conf.py does once a worker has loaded the app
     if args.explain:
         explain(app, large)
         return
-    times: dict[tuple[str, str], list[float]] = {}
-    sizes: dict[tuple[str, str], int] = {}
-    plan = {t.subdomain: t.requests() for t in (large, small)}
-    for name in [n for n in plan[large.subdomain] if not args.only or n in args.only]:
-        for round_ in range(args.repeat + 2):
-            for tenant in (large, small) if round_ % 2 == 0 else (small, large):
-                took, size = tenant.call(*plan[tenant.subdomain][name])
-                if round_ >= 2:
-                    times.setdefault((name, tenant.subdomain), []).append(took)
-                    sizes[(name, tenant.subdomain)] = size
-    table = render(times, sizes, large, small, args)
-    print(table)
+    tables = []
+    for small in others:
+        times: dict[tuple[str, str], list[float]] = {}
+        sizes: dict[tuple[str, str], int] = {}
+        plan = {t.subdomain: t.requests() for t in (large, small)}
+        for name in [n for n in plan[large.subdomain] if not args.only or n in args.only]:
+            for round_ in range(args.repeat + 2):
+                for tenant in (large, small) if round_ % 2 == 0 else (small, large):
+                    took, size = tenant.call(*plan[tenant.subdomain][name])
+                    if round_ >= 2:
+                        times.setdefault((name, tenant.subdomain), []).append(took)
+                        sizes[(name, tenant.subdomain)] = size
+        tables.append(render(times, sizes, large, small, args))
+        print(tables[-1] + "\n", flush=True)
     if args.record:
         with (ROOT / "bench" / "RESULTS.md").open("a") as out:
-            out.write(f"\n#### {args.record}\n\n{table}\n")
+            out.write(f"\n#### {args.record}\n\n```\n" + "\n\n".join(tables) + "\n```\n")
     with app.app_context():
         from app.services import api_keys, tenants as tenant_service
         from app.tenancy import tenant_context
 
-        for tenant in (large, small):
+        for tenant in (large, *others):
             with tenant_context(tenant_service.get_tenant(subdomain=tenant.subdomain)):
                 api_keys.revoke_api_key(key_id=tenant.key_id)
 
