@@ -182,7 +182,12 @@ class KennelGrid:
     page: int = 1
     pages: int = 1
     kennels: int = 0  # active kennels in all
-    first: int = 0  # board position of the page's first kennel (1-based; 0 when there are none)
+    per_page: int = GRID_KENNELS
+
+    @property
+    def first(self) -> int:
+        """Board position of the page's first kennel (1-based; 0 when there are none)."""
+        return (self.page - 1) * self.per_page + 1 if self.rows else 0
 
 
 def kennel_grid(*, start: date | None = None, days: int = 14, page: int = 1,
@@ -239,7 +244,7 @@ def kennel_grid(*, start: date | None = None, days: int = 14, page: int = 1,
                 if line.kennel_id and r.start_date <= night < r.end_date:
                     cells[(line.kennel_id, night)].append(_cell(r, line, starts=night == r.start_date))
     return KennelGrid(start=start, dates=dates, rows=[(k, [cells.get((k.id, d), []) for d in dates]) for k in kennels],
-                      page=page, pages=pages, kennels=total, first=(page - 1) * per_page + 1 if kennels else 0)
+                      page=page, pages=pages, kennels=total, per_page=per_page)
 
 
 def _cell(r: Reservation, line: ReservationPet, *, starts: bool) -> GridCell:

@@ -54,8 +54,7 @@ def grid():
     """Kennels x 14 nights, a page of kennels at a time: who sleeps where, coloured by status; an empty cell
     starts a booking."""
     start, errors = _day_arg("start")
-    page = request.args.get("page", "1")
-    grid = boards.kennel_grid(start=start, days=GRID_DAYS, page=int(page) if page.isdigit() else 1)
+    grid = boards.kennel_grid(start=start, days=GRID_DAYS, page=request.args.get("page", 1, type=int))
     return render_template("boards/grid.html", grid=grid, today=tenant_today(), errors=errors, start=start,
                            previous=start - timedelta(days=7), next=start + timedelta(days=7)), \
         422 if errors else 200
